@@ -1,0 +1,57 @@
+# One small developer surface. `make check` is exactly what CI runs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CDK8S_CHECK_UPGRADE := false
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean
+
+$(BIN)/sophia: pyproject.toml requirements.lock
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(BIN)/sophia node_modules/.package-lock.json
+
+synth: setup  ## compile environments/ into dist/ through the pinned cdk8s-cli
+	npx --no-install cdk8s synth --no-check-upgrade
+
+test: setup  ## the whole test suite
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check sophia tests main.py
+	$(BIN)/mypy
+
+check: test lint  ## what CI runs
+	$(BIN)/sophia check
+	$(BIN)/sophia validate dist
+
+validate: setup
+	$(BIN)/sophia validate dist
+
+update-golden: setup  ## refresh tests/golden/ from tests/fixtures/
+	SOPHIA_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py
+
+bench: setup
+	$(BIN)/python benchmarks/bench.py
+
+fuzz: setup
+	SOPHIA_FUZZ_EXAMPLES=10000 $(BIN)/pytest -q -p no:cacheprovider tests/test_properties.py -s
+
+lock:  ## re-pin every Python package after editing pyproject.toml
+	rm -rf /tmp/sophia-lock && $(PYTHON) -m venv /tmp/sophia-lock
+	/tmp/sophia-lock/bin/pip install --quiet setuptools==80.9.0 -e '.[dev]'
+	(echo "# Every Python package of the dev environment, pinned (make lock regenerates it)."; \
+	 /tmp/sophia-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==') > requirements.lock
+
+clean:
+	rm -rf $(VENV) node_modules .cdk8s.out

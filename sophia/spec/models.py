@@ -1,0 +1,469 @@
+"""The environment format: pydantic v2 models of every file in `environments/`.
+
+Four kinds of file, all shaped like Kubernetes objects (`apiVersion: sophia.ai/v1alpha1`):
+
+* ``ServiceCatalog`` -- the shared base: every service's image repository, ports, probes,
+  dependencies and default sizes. Exactly one per environments folder.
+* ``Release`` -- what gets promoted: the image tag or digest of each service.
+* ``Cluster`` -- the machines: node pools addressed by labels (never by IP), their taints,
+  capacity and GPUs. Environments that share a cluster share its capacity.
+* ``Environment`` -- what stays per environment: Argo CD destination, namespaces, git source,
+  which release and cluster it runs, and overrides of replicas, resources, env and hosts.
+
+Every model forbids unknown fields and is frozen. Field names are camelCase in YAML, as in
+Kubernetes. Defaults are declared once, here, with a description.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+API_VERSION = "sophia.ai/v1alpha1"
+
+_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
+_MEMORY = re.compile(r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")
+_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
+_IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
+_CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$")
+
+
+def _check(pattern: re.Pattern[str], what: str, max_len: int) -> Any:
+    def check(value: str) -> str:
+        if len(value) > max_len or not pattern.match(value):
+            raise ValueError(f"{value!r} is not a valid {what}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _no_ip(value: str) -> str:
+    if _IPV4.search(value):
+        raise ValueError(
+            f"{value!r} holds an IP address; address machines by node labels and services by "
+            "declared dependencies"
+        )
+    return value
+
+
+Name = Annotated[
+    str,
+    _check(_DNS1035_LABEL, "name (lowercase letters, digits and '-', starting with a letter, at most 63)", 63),
+]
+NamespaceName = Annotated[str, _check(_DNS1123_LABEL, "Kubernetes namespace name (DNS-1123 label)", 63)]
+PortName = Annotated[str, _check(_DNS1035_LABEL, "port name (lowercase, at most 15 characters)", 15)]
+EnvName = Annotated[str, _check(_ENV_NAME, "environment variable name", 255)]
+Cpu = Annotated[str, _check(_CPU, "CPU quantity (for example 500m or 2)", 32)]
+Memory = Annotated[str, _check(_MEMORY, "memory quantity (for example 512Mi or 4Gi)", 32)]
+LabelKey = Annotated[str, _check(_LABEL_KEY, "label key", 253)]
+LabelValue = Annotated[str, _check(_LABEL_VALUE, "label value", 63), AfterValidator(_no_ip)]
+Hostname = Annotated[str, _check(_DNS1123_SUBDOMAIN, "host name", 253), AfterValidator(_no_ip)]
+PlainText = Annotated[str, AfterValidator(_no_ip)]
+PositiveInt = Annotated[StrictInt, Field(gt=0)]
+NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
+Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+
+GpuModel = Literal["GH200", "A100", "A6000", "A10", "RTX6000"]
+"""The GPU models of the fleet. Anything else (an rtx-4090, say) is an error."""
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=False,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Envelope
+
+
+class Metadata(Model):
+    name: Name = Field(description="Name of this definition (a DNS-1035 label).")
+    labels: dict[LabelKey, LabelValue] = Field(default_factory=dict, description="Free-form labels.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Service building blocks
+
+
+class Image(Model):
+    repository: Annotated[str, _check(_REPOSITORY, "image repository (registry/name, no tag)", 255)] = Field(
+        description="Image repository without tag, e.g. `scoobyjava15/sophia-backend`."
+    )
+    tag: Annotated[str, _check(_TAG, "image tag", 128)] | None = Field(
+        default=None,
+        description="Tag for third-party images pinned in the catalogue; our own images take "
+        "their tag from the Release.",
+    )
+    digest: Annotated[str, _check(_DIGEST, "image digest (sha256:<64 hex>)", 71)] | None = Field(
+        default=None, description="Content digest; pins the image exactly."
+    )
+
+
+class ImageVersion(Model):
+    tag: Annotated[str, _check(_TAG, "image tag", 128)] | None = Field(default=None, description="Image tag.")
+    digest: Annotated[str, _check(_DIGEST, "image digest (sha256:<64 hex>)", 71)] | None = Field(
+        default=None, description="Content digest (wins over the tag when both are given)."
+    )
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ImageVersion:
+        if self.tag is None and self.digest is None:
+            raise ValueError("give a tag or a digest")
+        return self
+
+
+class ServicePort(Model):
+    port: Port = Field(description="Port the container listens on; the Service exposes the same.")
+    protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="Transport protocol.")
+    scheme: Annotated[str, _check(re.compile(r"^[a-z][a-z0-9+.-]*$"), "URL scheme", 32)] = Field(
+        default="http", description="URL scheme dependants use to reach this port (http, redis, postgresql...)."
+    )
+
+
+class ResourceAmounts(Model):
+    cpu: Cpu = Field(description="CPU, in cores or millicores.")
+    memory: Memory = Field(description="Memory, in bytes with a binary suffix.")
+
+
+class Resources(Model):
+    requests: ResourceAmounts = Field(description="What the scheduler reserves.")
+    limits: ResourceAmounts = Field(description="The most the container may use.")
+
+
+class HttpCheck(Model):
+    path: Annotated[str, Field(pattern=r"^/")] = Field(description="HTTP path, starting with '/'.")
+    port: PortName = Field(description="Name of one of the service's ports.")
+
+
+class TcpCheck(Model):
+    port: PortName = Field(description="Name of one of the service's ports.")
+
+
+class Probe(Model):
+    http: HttpCheck | None = Field(default=None, description="An HTTP GET that must answer 2xx/3xx.")
+    tcp: TcpCheck | None = Field(default=None, description="A TCP connect.")
+    exec: list[str] | None = Field(default=None, description="A command that must exit 0.")
+    initial_delay_seconds: NonNegativeInt = Field(default=0, description="Wait before the first check.")
+    period_seconds: PositiveInt = Field(default=10, description="Seconds between checks.")
+    timeout_seconds: PositiveInt = Field(default=3, description="Seconds before a check fails.")
+    failure_threshold: PositiveInt = Field(default=3, description="Failures in a row that count.")
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Probe:
+        given = [n for n in ("http", "tcp", "exec") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError("a probe takes exactly one of http, tcp or exec")
+        if self.exec is not None and not self.exec:
+            raise ValueError("an exec probe needs a command")
+        return self
+
+
+class Probes(Model):
+    liveness: Probe | None = Field(default=None, description="Restart the container when it fails.")
+    readiness: Probe | None = Field(default=None, description="Take the pod out of its Service when it fails.")
+    startup: Probe | None = Field(
+        default=None, description="For slow starters: liveness waits until this succeeds once."
+    )
+
+
+class Autoscaling(Model):
+    min_replicas: PositiveInt = Field(description="Fewest replicas.")
+    max_replicas: PositiveInt = Field(description="Most replicas (the capacity check counts these).")
+    target_cpu_utilization: Annotated[StrictInt, Field(ge=1, le=100)] = Field(
+        default=70, alias="targetCPUUtilization", description="Average CPU utilisation to aim for, in percent."
+    )
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Autoscaling:
+        if self.min_replicas > self.max_replicas:
+            raise ValueError("minReplicas is larger than maxReplicas")
+        return self
+
+
+class Placement(Model):
+    pool: Name = Field(description="Node pool (of the environment's cluster) the pods run on.")
+
+
+class Volume(Model):
+    mount_path: Annotated[str, Field(pattern=r"^/")] = Field(description="Where the volume is mounted.")
+    size: Memory = Field(description="Requested size, e.g. 10Gi.")
+    storage_class: NamespaceName = Field(default="local-path", description="StorageClass (k3s ships local-path).")
+
+
+class Dependency(Model):
+    service: Name = Field(description="The service depended on.")
+    port: PortName | None = Field(
+        default=None, description="Which of its named ports; defaults to its only (or first) port."
+    )
+    env: EnvName | None = Field(
+        default=None,
+        description="Env var that receives the URL; defaults to <SERVICE>_URL (upper case, '-' as '_').",
+    )
+
+
+class Gpu(Model):
+    models: list[GpuModel] = Field(min_length=1, description="Acceptable GPU models, in order of preference.")
+    count: Annotated[StrictInt, Field(ge=1)] = Field(
+        default=1, description="Whole GPUs per replica. Fractions are not schedulable."
+    )
+
+
+class SecretRef(Model):
+    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = Field(
+        description="Key path in the environment's Pulumi ESC environment, e.g. `postgres/password`."
+    )
+    mount_path: Annotated[str, Field(pattern=r"^/")] | None = Field(
+        default=None, description="Mount as a read-only file at this path instead of an env var."
+    )
+
+
+class Expose(Model):
+    host: Annotated[str, _check(re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), "host label", 63)] = Field(
+        description="First label of the host name; the environment's domain completes it."
+    )
+    path: Annotated[str, Field(pattern=r"^/")] = Field(default="/", description="URL path prefix.")
+    port: PortName | None = Field(default=None, description="Port to expose; defaults to the first.")
+
+
+class Egress(Model):
+    name: Name = Field(description="What is reached (gong, openrouter, snowflake...).")
+    reason: Annotated[str, Field(min_length=3)] = Field(description="Why this service needs the internet.")
+    ports: list[Port] = Field(default_factory=lambda: [443], description="Destination ports.")
+
+
+WorkloadType = Literal["web", "worker", "stateful", "cronjob"]
+
+
+class ServiceSpec(Model):
+    """One service as compiled: the catalogue entry with the environment's overrides applied."""
+
+    type: WorkloadType = Field(
+        description="web: stateless HTTP/API (Deployment+Service); worker: background Deployment; "
+        "stateful: StatefulSet with volumes; cronjob: scheduled job."
+    )
+    application: Name = Field(description="Argo CD application (and namespace key) the service belongs to.")
+    component: Name = Field(default="service", description="Role inside the platform (api, database, cache, mcp...).")
+    description: str = Field(default="", description="One line for humans; shows in the summary.")
+    image: Image = Field(description="Container image; the tag usually comes from the Release.")
+    command: list[PlainText] | None = Field(default=None, description="Overrides the image entrypoint.")
+    args: list[PlainText] | None = Field(default=None, description="Arguments to the entrypoint.")
+    ports: dict[PortName, ServicePort] = Field(default_factory=dict, description="Named ports.")
+    env: dict[EnvName, PlainText] = Field(default_factory=dict, description="Plain, non-secret env values.")
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict, description="Secrets from Pulumi ESC, by env var name (or file)."
+    )
+    resources: Resources = Field(description="Requests and limits of the main container.")
+    probes: Probes = Field(default_factory=Probes, description="Health checks.")
+    replicas: NonNegativeInt = Field(default=1, description="Replicas when not autoscaled.")
+    autoscaling: Autoscaling | None = Field(default=None, description="HorizontalPodAutoscaler bounds.")
+    placement: Placement = Field(description="Node pool the pods run on.")
+    volumes: dict[Name, Volume] = Field(default_factory=dict, description="Persistent volumes (stateful only).")
+    scratch: list[Annotated[str, Field(pattern=r"^/")]] = Field(
+        default_factory=lambda: ["/tmp"], description="Writable emptyDir mounts (the root filesystem is read-only)."
+    )
+    dependencies: list[Dependency] = Field(default_factory=list, description="Services this one calls.")
+    gpu: Gpu | None = Field(default=None, description="GPUs per replica, by model.")
+    expose: Expose | None = Field(default=None, description="Serve through the ingress at <host>.<domain>.")
+    egress: list[Egress] = Field(default_factory=list, description="Internet destinations, each with a reason.")
+    calls_llm: StrictBool = Field(default=False, description="Gets the LLM gateway URL injected.")
+    schedule: Annotated[str, _check(_CRON, "cron schedule", 64)] | None = Field(
+        default=None, description="Cron schedule (cronjob only)."
+    )
+    run_as_user: Annotated[StrictInt, Field(ge=10000)] = Field(default=10001, description="UID of the container.")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSpec:
+        if self.type == "cronjob":
+            if self.schedule is None:
+                raise ValueError("a cronjob needs a schedule")
+        elif self.schedule is not None:
+            raise ValueError(f"schedule is only for cronjobs, not {self.type}")
+        if self.type == "web" and not self.ports:
+            raise ValueError("a web service needs at least one port")
+        if self.volumes and self.type != "stateful":
+            raise ValueError("persistent volumes need type: stateful")
+        if self.type == "stateful" and not self.volumes:
+            raise ValueError("a stateful service needs at least one volume")
+        for probe_name, probe in (("liveness", self.probes.liveness), ("readiness", self.probes.readiness), ("startup", self.probes.startup)):
+            if probe is None:
+                continue
+            check = probe.http or probe.tcp
+            if check is not None and check.port not in self.ports:
+                raise ValueError(f"probes.{probe_name} uses port {check.port!r}, which is not one of the service's ports")
+        if self.expose and self.expose.port and self.expose.port not in self.ports:
+            raise ValueError(f"expose.port {self.expose.port!r} is not one of the service's ports")
+        return self
+
+
+class CatalogSpec(Model):
+    services: dict[Name, dict[str, Any]] = Field(
+        description="Every service of the platform, by name; see ServiceSpec for the fields."
+    )
+
+
+class ServiceCatalog(Model):
+    api_version: Literal["sophia.ai/v1alpha1"] = Field(description="Always sophia.ai/v1alpha1.")
+    kind: Literal["ServiceCatalog"]
+    metadata: Metadata
+    spec: CatalogSpec
+
+
+# ---------------------------------------------------------------------------------------------
+# Release
+
+
+class ReleaseSpec(Model):
+    images: dict[Name, ImageVersion] = Field(
+        default_factory=dict, description="Image tag or digest per service: what gets promoted."
+    )
+
+
+class Release(Model):
+    api_version: Literal["sophia.ai/v1alpha1"]
+    kind: Literal["Release"]
+    metadata: Metadata
+    spec: ReleaseSpec
+
+
+# ---------------------------------------------------------------------------------------------
+# Cluster
+
+
+class Taint(Model):
+    key: LabelKey = Field(description="Taint key, e.g. nvidia.com/gpu.")
+    value: LabelValue = Field(default="", description="Taint value.")
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(description="Taint effect.")
+
+
+class PoolGpu(Model):
+    model: GpuModel = Field(description="GPU model of every node in the pool.")
+    count: PositiveInt = Field(description="GPUs per node.")
+    memory_gib: PositiveInt = Field(alias="memoryGiB", description="Memory of one GPU, in GiB.")
+
+
+class Capacity(Model):
+    cpu: Cpu = Field(description="Allocatable CPU per node.")
+    memory: Memory = Field(description="Allocatable memory per node.")
+
+
+class NodePool(Model):
+    description: str = Field(default="", description="What these machines are.")
+    nodes: PositiveInt = Field(default=1, description="Number of machines in the pool.")
+    labels: dict[LabelKey, LabelValue] = Field(min_length=1, description="Labels that select the pool's nodes.")
+    taints: list[Taint] = Field(default_factory=list, description="Taints on the pool's nodes.")
+    capacity: Capacity = Field(description="Allocatable capacity of one node.")
+    gpu: PoolGpu | None = Field(default=None, description="GPUs of each node.")
+    general_workloads: StrictBool = Field(
+        default=True,
+        description="Whether pods without GPUs may land here (they then tolerate no GPU taint).",
+    )
+
+
+class ClusterSpec(Model):
+    kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")] = Field(
+        default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
+    )
+    node_pools: dict[Name, NodePool] = Field(min_length=1, description="Groups of machines, by label.")
+
+
+class Cluster(Model):
+    api_version: Literal["sophia.ai/v1alpha1"]
+    kind: Literal["Cluster"]
+    metadata: Metadata = Field(description="metadata.name is the Argo CD destination cluster name.")
+    spec: ClusterSpec
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment
+
+
+class GitSource(Model):
+    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$"), AfterValidator(_no_ip)] = Field(
+        alias="repoURL", description="Git repository Argo CD syncs from."
+    )
+    target_revision: Annotated[str, Field(min_length=1)] = Field(description="Branch, tag or commit to sync.")
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = Field(
+        default="dist", description="Folder of the repository that holds dist/."
+    )
+
+
+class ArgoCD(Model):
+    namespace: NamespaceName = Field(default="argocd", description="Namespace Argo CD runs in.")
+
+
+class SecurityException(Model):
+    service: Name = Field(description="The one service relaxed.")
+    relax: list[Literal["readOnlyRootFilesystem", "runAsNonRoot", "seccompProfile", "capabilities"]] = Field(
+        min_length=1, description="Which hardening settings are relaxed."
+    )
+    reason: Annotated[str, Field(min_length=10)] = Field(description="Why; shows in the output.")
+
+
+class ServiceOverride(Model):
+    """What an environment may change about a catalogue service."""
+
+    enabled: StrictBool = Field(default=True, description="false leaves the service out of this environment.")
+    replicas: NonNegativeInt | None = Field(default=None, description="Replicas here.")
+    autoscaling: Autoscaling | None = Field(default=None, description="Autoscaling bounds here.")
+    resources: Resources | None = Field(default=None, description="Requests and limits here.")
+    env: dict[EnvName, PlainText] = Field(default_factory=dict, description="Env values added or replaced here.")
+    placement: Placement | None = Field(default=None, description="Node pool here.")
+    volumes: dict[Name, Volume] | None = Field(default=None, description="Volume sizes here.")
+    expose: Expose | None = Field(default=None, description="Ingress host here.")
+    gpu: Gpu | None = Field(default=None, description="GPU models acceptable here.")
+
+
+class EnvironmentSpec(Model):
+    release: Name = Field(description="Release (image versions) this environment runs.")
+    cluster: Name = Field(description="Cluster (by name, never by address) it deploys to.")
+    source: GitSource = Field(description="Where Argo CD reads dist/ from.")
+    argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
+    namespaces: dict[Name, NamespaceName] = Field(
+        min_length=1, description="Namespace of each application of the catalogue."
+    )
+    domain: Hostname | None = Field(default=None, description="DNS domain exposed hosts live under.")
+    services: dict[Name, ServiceOverride] = Field(
+        default_factory=dict, description="Per-environment overrides of catalogue services."
+    )
+    exceptions: list[SecurityException] = Field(
+        default_factory=list, description="Named, reasoned relaxations of pod hardening."
+    )
+
+
+class Environment(Model):
+    api_version: Literal["sophia.ai/v1alpha1"]
+    kind: Literal["Environment"]
+    metadata: Metadata
+    spec: EnvironmentSpec
+
+
+KINDS: dict[str, type[Model]] = {
+    "ServiceCatalog": ServiceCatalog,
+    "Release": Release,
+    "Cluster": Cluster,
+    "Environment": Environment,
+}
