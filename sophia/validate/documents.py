@@ -1,0 +1,227 @@
+"""Finding manifest files and reading their YAML documents, fast and without ever raising.
+
+The fast path is libyaml (`yaml.CSafeLoader`) plus a duplicate-key check: about six times faster
+than `sophia.spec.yamlsafe.load_documents`, which builds values in Python (0.8 ms against 4.6 ms
+for a 35-line Deployment). The hardened reader is still used where it matters:
+
+* files holding anchors (`&`), so that alias bombs stay bounded;
+* files the fast path refuses, to get its precise message (duplicate key path, line);
+* files with findings, to put a line number on each finding (`locate`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sophia.spec.yamlsafe import YamlProblem, load_documents, load_text
+
+from .report import FieldPath, Finding, with_line
+from .settings import MAX_FILE_BYTES, YAML_SUFFIXES
+
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class UsageError(Exception):
+    """The command line names something that does not exist (exit status 2)."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One non-empty YAML document of a manifest file; `document` counts from 1, empty documents included."""
+
+    file: str
+    document: int
+    data: Any
+
+    def _get(self, *keys: str) -> Any:
+        value = self.data
+        for key in keys:
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
+
+    @property
+    def api_version(self) -> str:
+        value = self._get("apiVersion")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def kind(self) -> str:
+        value = self._get("kind")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def name(self) -> str:
+        value = self._get("metadata", "name")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def namespace(self) -> str:
+        value = self._get("metadata", "namespace")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def annotations(self) -> dict[str, Any]:
+        value = self._get("metadata", "annotations")
+        return value if isinstance(value, dict) else {}
+
+    def finding(self, path: FieldPath, rule: str, message: str, hint: str = "") -> Finding:
+        return Finding(self.file, self.document, self.kind, self.name, path, rule, message, hint)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """Everything read from a set of paths: the resources and the files that could not be read."""
+
+    resources: tuple[Resource, ...]
+    problems: tuple[Finding, ...]
+    files: int
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int) -> None:
+        super().__init__(key)
+        self.key = key
+        self.line = line
+
+
+class _FastLoader(_Loader):  # type: ignore[misc]  # libyaml's loader class is untyped
+    """libyaml parsing; keys keep their text, timestamps stay strings, duplicate keys raise."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[str] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != "tag:yaml.org,2002:merge":
+                if key_node.value in seen:
+                    raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1)
+                seen.add(key_node.value)
+                key_node.tag = "tag:yaml.org,2002:str"
+        return dict(super().construct_mapping(node, deep=deep))
+
+
+def find_files(paths: Sequence[str | Path]) -> list[Path]:
+    """Every *.yaml/*.yml file under `paths` (files or folders, recursive), sorted; hidden folders skipped."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_file():
+            found.append(path)
+        elif path.is_dir():
+            found.extend(
+                p
+                for p in path.rglob("*")
+                if p.suffix in YAML_SUFFIXES
+                and p.is_file()
+                and not any(part.startswith(".") for part in p.relative_to(path).parts[:-1])
+            )
+        else:
+            raise UsageError(f"{raw}: no such file or folder")
+    return sorted(set(found))
+
+
+def read_paths(paths: Sequence[str | Path]) -> Loaded:
+    """Read every manifest under `paths`; raise `UsageError` only for a path that does not exist."""
+    resources: list[Resource] = []
+    problems: list[Finding] = []
+    files = find_files(paths)
+    for file in files:
+        got, problem = read_file(file)
+        resources.extend(got)
+        if problem is not None:
+            problems.append(problem)
+    return Loaded(tuple(resources), tuple(problems), len(files))
+
+
+def read_file(file: Path) -> tuple[list[Resource], Finding | None]:
+    """The non-empty documents of one file, or the reason it could not be read."""
+    name = str(file)
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return [], _file_problem(name, f"cannot read file: {exc.strerror or exc}")
+    try:
+        text = load_text(data, max_bytes=MAX_FILE_BYTES)
+        values = _parse(text)
+    except YamlProblem as exc:
+        return [], _file_problem(name, exc.message, exc.line)
+    return [Resource(name, i, value) for i, value in enumerate(values, start=1) if value is not None], None
+
+
+def _parse(text: str) -> list[Any]:
+    if "&" in text:
+        return [doc.data for doc in load_documents(text)]
+    try:
+        return list(yaml.load_all(text, Loader=_FastLoader))
+    except _DuplicateKey as exc:
+        _raise_precise(text)
+        raise YamlProblem(f"duplicate key {exc.key!r}", exc.line) from None
+    except yaml.MarkedYAMLError as exc:
+        _raise_precise(text)
+        mark = exc.problem_mark or exc.context_mark
+        raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", mark.line + 1 if mark else None) from None
+    except (yaml.YAMLError, ValueError, TypeError) as exc:
+        _raise_precise(text)
+        raise YamlProblem(f"YAML error: {exc}") from None
+
+
+def _raise_precise(text: str) -> None:
+    """Let the hardened reader word the problem when it sees it too."""
+    load_documents(text)
+
+
+def _file_problem(file: str, message: str, line: int | None = None) -> Finding:
+    if message.startswith("duplicate key"):
+        hint = "keep one of the two: YAML readers silently keep only the last"
+    elif message.startswith("cannot read"):
+        hint = "check the file's permissions"
+    else:
+        hint = "fix the file so that it is UTF-8 YAML"
+    return Finding(file, 0, "", "", (), "YAML", message, hint, line)
+
+
+def locate(findings: Iterable[Finding]) -> list[Finding]:
+    """Put a line number on every finding that has none, reading each concerned file once."""
+    by_file: dict[str, list[Finding]] = {}
+    for finding in findings:
+        by_file.setdefault(finding.file, []).append(finding)
+    located: list[Finding] = []
+    for file, group in by_file.items():
+        docs = _documents_with_lines(file) if any(f.line is None and f.document for f in group) else None
+        for finding in group:
+            if finding.line is not None or not finding.document or docs is None:
+                located.append(finding)
+                continue
+            if finding.document <= len(docs):
+                located.append(with_line(finding, docs[finding.document - 1].line_of(finding.path)))
+            else:
+                located.append(finding)
+    return located
+
+
+def _documents_with_lines(file: str) -> list[Any] | None:
+    try:
+        return list(load_documents(load_text(Path(file).read_bytes(), max_bytes=MAX_FILE_BYTES)))
+    except (OSError, YamlProblem):
+        return None
+
+
+def iter_strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
+    """Every string leaf of a YAML value with its path, depth first, without recursion."""
+    stack: list[tuple[FieldPath, Any]] = [(path, value)]
+    while stack:
+        here, item = stack.pop()
+        if isinstance(item, str):
+            yield here, item
+        elif isinstance(item, dict):
+            stack.extend(((*here, str(k)), v) for k, v in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend(((*here, i), v) for i, v in reversed(list(enumerate(item))))
