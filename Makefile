@@ -22,7 +22,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 setup: $(BIN)/sophia node_modules/.package-lock.json
 
 synth: setup  ## compile environments/ into dist/ through the pinned cdk8s-cli
-	npx --no-install cdk8s synth --no-check-upgrade
+	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk8s synth --no-check-upgrade
 
 test: setup  ## the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
 from typing import Any
@@ -45,6 +46,8 @@ class Env:
     cluster: m.Cluster
     services: dict[str, Service]
     file: str
+    locate: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
+    """locate(service, *field_path) -> (file, line) where that field was written."""
 
 
 @dataclass
@@ -400,13 +403,16 @@ def _resolve_env(
             source=ef if name in spec.services else cat_src.file,
         )
 
+    def locate_field(n: str, *path: str | int) -> tuple[str, int]:
+        o = env_src.doc.data["spec"].get("services", {}).get(n) or {}
+        if path and path[0] in o:
+            return ef, env_src.doc.line_of(("spec", "services", n, *path))
+        return cat_src.file, cat_src.doc.line_of(("spec", "services", n, *path))
+
     # Cross-references between the services of this environment.
     for name, svc in services.items():
         def locate_dep(path: tuple[str | int, ...], n: str = name) -> tuple[str, int]:
-            o = env_src.doc.data["spec"].get("services", {}).get(n) or {}
-            if path and path[0] in o:
-                return ef, env_src.doc.line_of(("spec", "services", n, *path))
-            return cat_src.file, cat_src.doc.line_of(("spec", "services", n, *path))
+            return locate_field(n, *path)
 
         for i, dep in enumerate(svc.spec.dependencies):
             path = ("dependencies", i, "service")
@@ -431,7 +437,7 @@ def _resolve_env(
 
     if len(col.problems) != before or cluster is None:
         return None
-    return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef)
+    return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef, locate=locate_field)
 
 
 def _choices(what: str, entries: dict[str, Any]) -> str:

@@ -308,7 +308,8 @@ class ServiceSpec(Model):
             raise ValueError("persistent volumes need type: stateful")
         if self.type == "stateful" and not self.volumes:
             raise ValueError("a stateful service needs at least one volume")
-        for probe_name, probe in (("liveness", self.probes.liveness), ("readiness", self.probes.readiness), ("startup", self.probes.startup)):
+        for probe_name in ("liveness", "readiness", "startup"):
+            probe = getattr(self.probes, probe_name)
             if probe is None:
                 continue
             check = probe.http or probe.tcp

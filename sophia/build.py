@@ -1,0 +1,221 @@
+"""Building: a loaded `Platform` -> a construct tree. No disk, no clock, no environment variables.
+
+For each environment this turns every service into the props of its workload construct
+(addresses of dependencies, placement on its node pool, GPU settings, relaxations), checks what
+can only be checked across services (cycles, placement, capacity), and adds the Namespaces,
+NetworkPolicies and Argo CD objects. Every problem is collected and raised as one `CompileError`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from constructs import Construct
+
+from sophia import graph
+from sophia.constructs._base import SophiaConstruct
+from sophia.constructs._workload import SecretItem, WorkloadProps
+from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
+from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
+from sophia.constructs.namespace import Namespace, NamespaceProps
+from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
+from sophia.constructs.scheduled_job import ScheduledJob, ScheduledJobProps
+from sophia.constructs.stateful_service import StatefulService, StatefulServiceProps
+from sophia.constructs.web_service import WebService, WebServiceProps
+from sophia.constructs.worker import Worker, WorkerProps
+from sophia.errors import CompileError, Problem
+from sophia.spec.loader import Env, Platform, Service
+
+ARGOCD_FOLDER = "argocd"
+GPU_TAINT_KEY = "nvidia.com/gpu"
+TRAEFIK = Peer(
+    namespace="kube-system",
+    labels=(("app.kubernetes.io/name", "traefik"),),
+    ports=(),
+)
+
+_WORKLOADS: dict[str, tuple[type[SophiaConstruct], type[WorkloadProps]]] = {
+    "web": (WebService, WebServiceProps),
+    "worker": (Worker, WorkerProps),
+    "stateful": (StatefulService, StatefulServiceProps),
+    "cronjob": (ScheduledJob, ScheduledJobProps),
+}
+
+
+class PlatformTree(SophiaConstruct):
+    """The root of everything sophia emits for one environments folder."""
+
+
+def build(platform: Platform, scope: Construct) -> PlatformTree:
+    """Build the whole platform under `scope` (a cdk8s App); raise `CompileError` on problems."""
+    problems: list[Problem] = []
+    for env in platform.environments.values():
+        problems.extend(check_environment(env))
+    if problems:
+        raise CompileError(problems)
+    root = PlatformTree(scope, "sophia")
+    for name in sorted(platform.environments):
+        _environment(root, platform.environments[name])
+    return root
+
+
+def check_environment(env: Env) -> list[Problem]:
+    """What can only be checked across services: cycles and placement."""
+    problems = graph.find_cycles(env)
+    pools = env.cluster.spec.node_pools
+    for name, svc in sorted(env.services.items()):
+        pool_name = svc.spec.placement.pool
+        pool = pools[pool_name]
+        gpu_tainted = any(t.key == GPU_TAINT_KEY for t in pool.taints)
+        if svc.spec.gpu is None:
+            if gpu_tainted or not pool.general_workloads:
+                file, line = env.locate(name, "placement", "pool")
+                problems.append(Problem(
+                    file, line, f"spec.services.{name}.placement.pool",
+                    f"node pool {pool_name!r} is reserved for GPU workloads and {name!r} asks for no GPU",
+                    "place it on a pool with generalWorkloads: true",
+                ))
+        elif pool.gpu is None or pool.gpu.model not in svc.spec.gpu.models:
+            file, line = env.locate(name, "gpu", "models")
+            have = pool.gpu.model if pool.gpu else "no GPU"
+            problems.append(Problem(
+                file, line, f"spec.services.{name}.gpu.models",
+                f"asks for {'/'.join(svc.spec.gpu.models)} but node pool {pool_name!r} has {have}",
+                "place it on a pool with one of those models, or accept the pool's model",
+            ))
+    return problems
+
+
+def _workload_props(env: Env, svc: Service, edges: list[graph.Edge]) -> WorkloadProps:
+    pool = env.cluster.spec.node_pools[svc.spec.placement.pool]
+    env_values: dict[str, str] = {"ENVIRONMENT": env.name}
+    env_values.update(svc.spec.env)
+    for e in edges:
+        if e.source == svc.name:
+            env_values[e.env] = e.url
+    tolerations: tuple[tuple[str, str, str], ...] = ()
+    runtime_class = None
+    if svc.spec.gpu is not None:
+        tolerations = tuple((t.key, t.value, t.effect) for t in pool.taints if t.key == GPU_TAINT_KEY)
+        runtime_class = "nvidia"
+    relax: tuple[str, ...] = ()
+    reason = ""
+    for exc in env.spec.exceptions:
+        if exc.service == svc.name:
+            relax = tuple(sorted(set(exc.relax)))
+            reason = exc.reason
+    secrets = tuple(SecretItem(name=k, mount_path=v.mount_path) for k, v in sorted(svc.spec.secrets.items()))
+    _, props_type = _WORKLOADS[svc.spec.type]
+    return props_type(
+        name=svc.name,
+        namespace=svc.namespace,
+        environment=env.name,
+        image=svc.image,
+        version=svc.version,
+        spec=svc.spec,
+        env=tuple(sorted(env_values.items())),
+        secret_name=f"{svc.name}-secrets" if secrets else None,
+        secrets=secrets,
+        node_labels=tuple(sorted(pool.labels.items())),
+        tolerations=tolerations,
+        runtime_class=runtime_class,
+        relax=relax,
+        exception_reason=reason,
+    )
+
+
+def _network_props(env: Env, props: WorkloadProps, edges: list[graph.Edge]) -> NetworkAccessProps:
+    svc = env.services[props.name]
+
+    def peer(other: str, ports: list[tuple[str, int]]) -> Peer:
+        o = env.services[other]
+        labels = (("app.kubernetes.io/instance", f"{other}-{env.name}"), ("app.kubernetes.io/name", other))
+        return Peer(namespace=o.namespace, labels=labels, ports=tuple(sorted(set(ports))))
+
+    incoming: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    outgoing: dict[str, list[tuple[str, int]]] = defaultdict(list)
+    for e in edges:
+        if e.target == svc.name:
+            incoming[e.source].append((svc.spec.ports[e.port_name].protocol, e.port))
+        if e.source == svc.name:
+            target = env.services[e.target]
+            outgoing[e.target].append((target.spec.ports[e.port_name].protocol, e.port))
+    ingress = [peer(n, incoming[n]) for n in sorted(incoming)]
+    if svc.spec.expose is not None:
+        port_name = svc.spec.expose.port or next(iter(svc.spec.ports))
+        port = svc.spec.ports[port_name]
+        ingress.append(TRAEFIK.model_copy(update={"ports": ((port.protocol, port.port),)}))
+    return NetworkAccessProps(
+        name=svc.name,
+        namespace=svc.namespace,
+        labels=props.labels,
+        selector=props.selector,
+        ingress_from=tuple(ingress),
+        egress_to=tuple(peer(n, outgoing[n]) for n in sorted(outgoing)),
+        internet=tuple((e.name, e.reason, tuple(e.ports)) for e in svc.spec.egress),
+    )
+
+
+def _environment(root: PlatformTree, env: Env) -> None:
+    scope = SophiaConstruct(root, env.name)
+    edges = graph.edges(env)
+    app_waves = graph.application_waves(env)
+    by_app: dict[str, list[Service]] = defaultdict(list)
+    for svc in env.services.values():
+        by_app[svc.spec.application].append(svc)
+
+    for app in sorted(by_app):
+        folder = f"{env.name}/{app}"
+        namespace = env.spec.namespaces[app]
+        app_scope = SophiaConstruct(scope, app)
+        Namespace(app_scope, "Namespace", folder=folder,
+                  props=NamespaceProps(name=namespace, environment=env.name, application=app))
+        for svc in sorted(by_app[app], key=lambda s: s.name):
+            props = _workload_props(env, svc, edges)
+            construct_type, _ = _WORKLOADS[svc.spec.type]
+            construct_type(app_scope, svc.name, folder=folder, props=props)  # type: ignore[call-arg]
+            NetworkAccess(app_scope, f"NetworkAccess-{svc.name}", folder=folder, props=_network_props(env, props, edges))
+
+    _argocd(scope, env, sorted(by_app), app_waves)
+
+
+def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, int]) -> None:
+    folder = f"{env.name}/{ARGOCD_FOLDER}"
+    spec = env.spec
+    project = f"sophia-{env.name}"
+    argo_ns = spec.argocd.namespace
+    namespaces = sorted({spec.namespaces[a] for a in apps} | {argo_ns})
+    ArgoProject(scope, "project", folder=folder, props=ArgoProjectProps(
+        name=project,
+        namespace=argo_ns,
+        description=f"Sophia AI {env.name}: only {spec.source.repo_url} into {env.cluster.metadata.name}",
+        source_repos=(spec.source.repo_url,),
+        cluster=env.cluster.metadata.name,
+        namespaces=tuple(namespaces),
+        cluster_resources=(("", "Namespace"),),
+    ))
+    base = spec.source.path.rstrip("/")
+    for app in apps:
+        ArgoApplication(scope, f"app-{app}", folder=folder, props=ArgoApplicationProps(
+            name=f"{env.name}-{app}",
+            namespace=argo_ns,
+            project=project,
+            repo_url=spec.source.repo_url,
+            revision=spec.source.target_revision,
+            path=f"{base}/{env.name}/{app}",
+            cluster=env.cluster.metadata.name,
+            dest_namespace=spec.namespaces[app],
+            wave=waves[app],
+        ))
+    ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(
+        name=f"{env.name}-root",
+        namespace=argo_ns,
+        project=project,
+        component="argocd-root",
+        repo_url=spec.source.repo_url,
+        revision=spec.source.target_revision,
+        path=f"{base}/{env.name}/{ARGOCD_FOLDER}",
+        cluster=env.cluster.metadata.name,
+        dest_namespace=argo_ns,
+        wave=-20,
+    ))

@@ -1,0 +1,40 @@
+"""The body of `main.py`, the app `cdk8s synth` runs."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from sophia.errors import SophiaError
+
+
+def _mirror(out: Path, scratch: Path) -> None:
+    """Hard-link every manifest of `out` into cdk8s's scratch output folder."""
+    scratch = scratch.resolve()
+    if scratch == out.resolve():
+        raise SystemExit("cdk8s.yaml must not use dist/ as its output: cdk8s deletes it before every synth")
+    scratch.mkdir(parents=True, exist_ok=True)
+    for path in sorted(out.rglob("*.yaml")):
+        target = scratch / path.relative_to(out)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(path, target)
+        except OSError:
+            shutil.copyfile(path, target)
+
+
+def run(environments: Path, out: Path, scratch: str | None) -> int:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from sophia.pipeline import synth
+
+    try:
+        result = synth(environments, out, on_wait=lambda msg: print(msg, file=sys.stderr))
+    except SophiaError as exc:
+        print(exc.render(), file=sys.stderr)
+        return exc.exit_code
+    print(f"{out.name}: {'written' if result.changed else 'up to date'}", file=sys.stderr)
+    if scratch:
+        _mirror(out, Path(scratch))
+    return 0

@@ -1,0 +1,100 @@
+"""The `sophia` command line. Thin: every command calls the pipeline or a checker module."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from sophia.errors import SophiaError
+
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+
+ENVIRONMENTS = click.option(
+    "--environments", "environments", type=click.Path(path_type=Path), default=Path("environments"),
+    show_default=True, help="Folder of environment definitions.",
+)
+OUT = click.option(
+    "--out", "out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+    help="Output folder (replaced atomically).",
+)
+
+
+def fail(exc: SophiaError) -> None:
+    click.echo(exc.render(), err=True)
+    sys.exit(exc.exit_code)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """sophia: typed environment definitions -> plain Kubernetes YAML in dist/ -> Argo CD."""
+
+
+@cli.command()
+@ENVIRONMENTS
+@OUT
+def synth(environments: Path, out: Path) -> None:
+    """Compile ENVIRONMENTS into OUT. Bad input leaves OUT untouched.
+
+    Exit status: 0 on success, 1 when the definitions have problems (all listed),
+    2 when the output folder cannot be written.
+    """
+    from sophia.pipeline import synth as run
+
+    try:
+        result = run(environments, out, on_wait=lambda msg: click.echo(msg, err=True))
+    except SophiaError as exc:
+        fail(exc)
+        return
+    total = len(result.added) + len(result.modified) + len(result.removed)
+    if result.changed:
+        click.echo(
+            f"{out}: written ({len(result.added)} added, {len(result.modified)} changed, "
+            f"{len(result.removed)} removed)" if total else f"{out}: written"
+        )
+    else:
+        click.echo(f"{out}: up to date")
+
+
+@cli.command()
+@ENVIRONMENTS
+@OUT
+def check(environments: Path, out: Path) -> None:
+    """Fail when OUT is stale: re-synthesize in memory and compare with the files on disk.
+
+    Exit status: 0 when OUT is up to date, 1 when it differs (the files are listed),
+    2 when the definitions cannot be compiled or OUT is missing.
+    """
+    from sophia.freshness import stale_files
+
+    try:
+        diff = stale_files(environments, out)
+    except SophiaError as exc:
+        click.echo(exc.render(), err=True)
+        sys.exit(2)
+    if not diff:
+        click.echo(f"{out}: up to date with {environments}")
+        return
+    for status, path in diff:
+        click.echo(f"{status:8} {out}/{path}")
+    click.echo(f"error: {out} is stale ({len(diff)} file(s) differ); run `make synth` and commit the result", err=True)
+    sys.exit(1)
+
+
+def _register_optional() -> None:
+    """Commands that live in their own modules."""
+    try:
+        from sophia.validate.command import policy, validate
+    except ImportError:  # pragma: no cover - during development only
+        return
+    cli.add_command(validate)
+    cli.add_command(policy)
+
+
+_register_optional()
+
+
+def main() -> None:
+    cli(prog_name="sophia")

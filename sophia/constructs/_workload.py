@@ -1,0 +1,294 @@
+"""Shared pieces of the workload constructs: their props and the hardened pod template.
+
+Each workload construct (`web_service`, `worker`, `stateful_service`, `scheduled_job`) takes a
+`WorkloadProps`; the helpers here write the parts they have in common, so that hardening,
+labels and probes are defined once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
+from sophia.spec.models import Probe, ServiceSpec
+
+GPU_RESOURCE = "nvidia.com/gpu"
+EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
+WAVE_CONFIG = -1
+"""Sync wave of ServiceAccounts, ConfigMaps and ExternalSecrets: before the workloads (wave 0)."""
+
+
+class SecretItem(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Env var name, and the key in the target Secret.")
+    mount_path: str | None = Field(default=None, description="Mounted as a read-only file instead.")
+
+
+class WorkloadProps(BaseModel):
+    """Everything a workload construct needs; built by `sophia.build` from one service."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    name: str = Field(description="Service name: names every object of the workload.")
+    namespace: str = Field(description="Namespace of the workload.")
+    environment: str = Field(description="Environment name (part of the instance label).")
+    image: str = Field(description="Full image reference, pinned.")
+    version: str = Field(description="Version label (the image tag).")
+    spec: ServiceSpec = Field(description="The service as this environment runs it.")
+    env: tuple[tuple[str, str], ...] = Field(default=(), description="Plain env values, in order.")
+    secret_name: str | None = Field(default=None, description="Secret that the ExternalSecret creates.")
+    secrets: tuple[SecretItem, ...] = Field(default=(), description="Secret items the pod reads.")
+    node_labels: tuple[tuple[str, str], ...] = Field(description="Labels of the pool's nodes (required affinity).")
+    tolerations: tuple[tuple[str, str, str], ...] = Field(default=(), description="(key, value, effect) tolerated.")
+    runtime_class: str | None = Field(default=None, description="runtimeClassName (nvidia for GPU pods).")
+    relax: tuple[str, ...] = Field(default=(), description="Hardening settings relaxed by a named exception.")
+    exception_reason: str = Field(default="", description="Why they are relaxed.")
+
+    @property
+    def instance(self) -> str:
+        return f"{self.name}-{self.environment}"
+
+    @property
+    def labels(self) -> dict[str, str]:
+        return recommended_labels(
+            name=self.name, instance=self.instance, version=self.version, component=self.spec.component
+        )
+
+    @property
+    def selector(self) -> dict[str, str]:
+        return selector_labels(name=self.name, instance=self.instance)
+
+    @property
+    def gpu_count(self) -> int:
+        return self.spec.gpu.count if self.spec.gpu else 0
+
+    def meta(self, name: str | None = None, *, wave: int | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+        return metadata(name or self.name, self.labels, namespace=self.namespace, wave=wave, annotations=annotations)
+
+
+def service_account(p: WorkloadProps) -> Manifest:
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": p.meta(wave=WAVE_CONFIG),
+        "automountServiceAccountToken": False,
+    }
+
+
+def config_map(p: WorkloadProps) -> Manifest | None:
+    if not p.env:
+        return None
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": p.meta(f"{p.name}-env", wave=WAVE_CONFIG),
+        "data": dict(p.env),
+    }
+
+
+def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
+    ports = [
+        {"name": pname, "port": port.port, "targetPort": pname, "protocol": port.protocol}
+        for pname, port in p.spec.ports.items()
+    ]
+    spec: dict[str, Any] = {"type": "ClusterIP", "selector": p.selector, "ports": ports}
+    if headless:
+        spec["clusterIP"] = "None"
+        spec["publishNotReadyAddresses"] = True
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": p.meta(f"{p.name}-headless" if headless else p.name),
+        "spec": spec,
+    }
+
+
+def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
+    scaling = p.spec.autoscaling
+    if scaling is None:
+        return None
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": p.meta(),
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": p.name},
+            "minReplicas": scaling.min_replicas,
+            "maxReplicas": scaling.max_replicas,
+            "metrics": [
+                {
+                    "type": "Resource",
+                    "resource": {
+                        "name": "cpu",
+                        "target": {"type": "Utilization", "averageUtilization": scaling.target_cpu_utilization},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def disruption_budget(p: WorkloadProps) -> Manifest | None:
+    least = p.spec.autoscaling.min_replicas if p.spec.autoscaling else p.spec.replicas
+    if least < 2:
+        return None
+    return {
+        "apiVersion": "policy/v1",
+        "kind": "PodDisruptionBudget",
+        "metadata": p.meta(),
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": p.selector}},
+    }
+
+
+def _probe(probe: Probe | None) -> dict[str, Any] | None:
+    if probe is None:
+        return None
+    out: dict[str, Any] = {
+        "periodSeconds": probe.period_seconds,
+        "timeoutSeconds": probe.timeout_seconds,
+        "failureThreshold": probe.failure_threshold,
+    }
+    if probe.initial_delay_seconds:
+        out["initialDelaySeconds"] = probe.initial_delay_seconds
+    if probe.http is not None:
+        out["httpGet"] = {"path": probe.http.path, "port": probe.http.port}
+    elif probe.tcp is not None:
+        out["tcpSocket"] = {"port": probe.tcp.port}
+    elif probe.exec is not None:
+        out["exec"] = {"command": list(probe.exec)}
+    return out
+
+
+def _volume_name(path: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in path.strip("/").lower()).strip("-")
+    return ("scratch-" + cleaned)[:63].rstrip("-") or "scratch"
+
+
+def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> dict[str, Any]:
+    """The hardened pod template of a workload."""
+    s = p.spec
+    relax = set(p.relax)
+    uid = s.run_as_user
+    csc: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": "readOnlyRootFilesystem" not in relax,
+        "runAsNonRoot": "runAsNonRoot" not in relax,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if "runAsNonRoot" not in relax:
+        csc["runAsUser"] = uid
+        csc["runAsGroup"] = uid
+    if "capabilities" in relax:
+        del csc["capabilities"]
+    if "seccompProfile" in relax:
+        del csc["seccompProfile"]
+    psc: dict[str, Any] = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
+    if "runAsNonRoot" not in relax:
+        psc.update({"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid})
+    if "seccompProfile" not in relax:
+        psc["seccompProfile"] = {"type": "RuntimeDefault"}
+
+    resources: dict[str, Any] = {
+        "requests": {"cpu": s.resources.requests.cpu, "memory": s.resources.requests.memory},
+        "limits": {"cpu": s.resources.limits.cpu, "memory": s.resources.limits.memory},
+    }
+    if p.gpu_count:
+        resources["limits"][GPU_RESOURCE] = p.gpu_count
+
+    container: dict[str, Any] = {
+        "name": p.name,
+        "image": p.image,
+        "imagePullPolicy": "Always",
+        "securityContext": csc,
+        "resources": resources,
+    }
+    if s.command is not None:
+        container["command"] = list(s.command)
+    if s.args is not None:
+        container["args"] = list(s.args)
+    if s.ports:
+        container["ports"] = [
+            {"name": n, "containerPort": port.port, "protocol": port.protocol} for n, port in s.ports.items()
+        ]
+    if p.env:
+        container["envFrom"] = [{"configMapRef": {"name": f"{p.name}-env"}}]
+    env_items = [
+        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": p.secret_name, "key": item.name}}}
+        for item in p.secrets
+        if item.mount_path is None
+    ]
+    if env_items:
+        container["env"] = env_items
+    for kind in ("liveness", "readiness", "startup"):
+        probe = _probe(getattr(s.probes, kind))
+        if probe is not None:
+            container[f"{kind}Probe"] = probe
+
+    mounts: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
+    for path in s.scratch:
+        vname = _volume_name(path)
+        mounts.append({"name": vname, "mountPath": path})
+        volumes.append({"name": vname, "emptyDir": {}})
+    file_items = [i for i in p.secrets if i.mount_path is not None]
+    for item in file_items:
+        assert item.mount_path is not None
+        mounts.append({"name": "secret-files", "mountPath": item.mount_path, "subPath": item.name, "readOnly": True})
+    if file_items:
+        volumes.append({"name": "secret-files", "secret": {"secretName": p.secret_name, "defaultMode": 0o440}})
+    if claims:
+        for vname, vol in s.volumes.items():
+            mounts.append({"name": vname, "mountPath": vol.mount_path})
+    if mounts:
+        container["volumeMounts"] = mounts
+
+    pod: dict[str, Any] = {
+        "serviceAccountName": p.name,
+        "automountServiceAccountToken": False,
+        "enableServiceLinks": False,
+        "securityContext": psc,
+        "containers": [container],
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in p.node_labels]}
+                    ]
+                }
+            }
+        },
+    }
+    if volumes:
+        pod["volumes"] = volumes
+    if p.tolerations:
+        pod["tolerations"] = [
+            {"key": k, "operator": "Equal", "value": v, "effect": e} if v else {"key": k, "operator": "Exists", "effect": e}
+            for k, v, e in p.tolerations
+        ]
+    if p.runtime_class:
+        pod["runtimeClassName"] = p.runtime_class
+    if restart_policy:
+        pod["restartPolicy"] = restart_policy
+
+    annotations: dict[str, str] = {}
+    if p.env:
+        digest = hashlib.sha256(json.dumps(dict(p.env), sort_keys=True).encode()).hexdigest()[:16]
+        annotations["sophia.ai/config-hash"] = digest
+    if p.relax:
+        annotations[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
+    template_meta: dict[str, Any] = {"labels": p.labels}
+    if annotations:
+        template_meta["annotations"] = annotations
+    return {"metadata": template_meta, "spec": pod}
+
+
+def workload_annotations(p: WorkloadProps) -> dict[str, str] | None:
+    if not p.relax:
+        return None
+    return {EXCEPTION_ANNOTATION: f"{', '.join(sorted(p.relax))}: {p.exception_reason}"}

@@ -1,0 +1,70 @@
+"""`Namespace`: a namespace with Pod Security Admission `restricted` enforced, a default-deny
+NetworkPolicy for ingress and egress, and the one egress every pod needs: cluster DNS."""
+
+from __future__ import annotations
+
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+
+WAVE_NAMESPACE = -2
+
+
+class NamespaceProps(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="Namespace name.")
+    environment: str = Field(description="Environment that owns it.")
+    application: str = Field(description="Argo CD application deployed into it.")
+
+
+class Namespace(SophiaConstruct):
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: NamespaceProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        labels = {
+            "app.kubernetes.io/name": props.application,
+            "app.kubernetes.io/instance": f"{props.application}-{props.environment}",
+            "app.kubernetes.io/component": "namespace",
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+        }
+        ns_labels = {
+            **labels,
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
+        }
+        self._emit(folder, {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": metadata(props.name, ns_labels, wave=WAVE_NAMESPACE),
+        })
+        self._emit(folder, {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata("default-deny", labels, namespace=props.name, wave=-1),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
+        })
+        self._emit(folder, {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": metadata("allow-dns", labels, namespace=props.name, wave=-1),
+            "spec": {
+                "podSelector": {},
+                "policyTypes": ["Egress"],
+                "egress": [
+                    {
+                        "to": [
+                            {
+                                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                                "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                            }
+                        ],
+                        "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+                    }
+                ],
+            },
+        })

@@ -1,0 +1,44 @@
+"""`ScheduledJob`: a CronJob (no overlapping runs), its ServiceAccount and ConfigMap."""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from sophia.constructs import _workload as w
+from sophia.constructs._base import SophiaConstruct
+
+
+class ScheduledJobProps(w.WorkloadProps):
+    """Props of a `ScheduledJob` (all fields are those of `WorkloadProps`)."""
+
+
+class ScheduledJob(SophiaConstruct):
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: ScheduledJobProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        p = props
+        self._emit(folder, w.service_account(p))
+        cm = w.config_map(p)
+        if cm is not None:
+            self._emit(folder, cm)
+        self._emit(folder, {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": p.meta(annotations=w.workload_annotations(p)),
+            "spec": {
+                "schedule": p.spec.schedule,
+                "timeZone": "Etc/UTC",
+                "concurrencyPolicy": "Forbid",
+                "startingDeadlineSeconds": 300,
+                "successfulJobsHistoryLimit": 3,
+                "failedJobsHistoryLimit": 3,
+                "jobTemplate": {
+                    "metadata": {"labels": p.labels},
+                    "spec": {
+                        "backoffLimit": 2,
+                        "activeDeadlineSeconds": 3600,
+                        "template": w.pod_template(p, restart_policy="OnFailure"),
+                    },
+                },
+            },
+        })

@@ -1,0 +1,144 @@
+"""The service graph of one environment: addresses, start-up order and cycles.
+
+Every connection between services is declared once, as a dependency. From that one fact this
+module derives the address a service is given (a cluster DNS name, never an IP), the sync wave
+of each service and application, and a clear error when the declarations form a cycle.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sophia.errors import Problem
+from sophia.spec.loader import Env, Service
+from sophia.spec.models import Dependency
+
+CLUSTER_DOMAIN = "svc.cluster.local"
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str
+    target: str
+    port_name: str
+    port: int
+    env: str
+    url: str
+
+
+def env_var_for(dep: Dependency) -> str:
+    """The variable a dependency's URL is injected as: declared, or <SERVICE>_URL."""
+    return dep.env or dep.service.upper().replace("-", "_") + "_URL"
+
+
+def host_of(target: Service) -> str:
+    return f"{target.name}.{target.namespace}.{CLUSTER_DOMAIN}"
+
+
+def edges(env: Env) -> list[Edge]:
+    """Every declared dependency of the environment, resolved to a port and a URL."""
+    out: list[Edge] = []
+    for name, svc in env.services.items():
+        for dep in svc.spec.dependencies:
+            target = env.services[dep.service]
+            port_name = dep.port or next(iter(target.spec.ports))
+            port = target.spec.ports[port_name]
+            url = f"{port.scheme}://{host_of(target)}:{port.port}"
+            out.append(Edge(name, dep.service, port_name, port.port, env_var_for(dep), url))
+    return out
+
+
+def find_cycles(env: Env) -> list[Problem]:
+    """One problem per dependency cycle, naming the services around it."""
+    graph = {n: sorted({d.service for d in s.spec.dependencies}) for n, s in env.services.items()}
+    problems: list[Problem] = []
+    state: dict[str, int] = {}
+    reported: set[frozenset[str]] = set()
+
+    for start in sorted(graph):
+        if state.get(start):
+            continue
+        stack: list[tuple[str, int]] = [(start, 0)]
+        path: list[str] = []
+        while stack:
+            node, i = stack.pop()
+            if i == 0:
+                state[node] = 1
+                path.append(node)
+            children = graph.get(node, [])
+            if i < len(children):
+                stack.append((node, i + 1))
+                child = children[i]
+                if state.get(child) == 1:
+                    cycle = path[path.index(child):] + [child]
+                    key = frozenset(cycle)
+                    if key not in reported:
+                        reported.add(key)
+                        file, line = env.locate(node, "dependencies")
+                        problems.append(Problem(
+                            file, line, f"spec.services.{node}.dependencies",
+                            "dependency cycle: " + " -> ".join(cycle),
+                            "services cannot wait for each other to start; remove one of these dependencies",
+                        ))
+                elif not state.get(child):
+                    stack.append((child, 0))
+            else:
+                state[node] = 2
+                path.pop()
+    return problems
+
+
+def service_levels(env: Env) -> dict[str, int]:
+    """Depth of each service in the (acyclic) graph: 0 for services that depend on nothing."""
+    levels: dict[str, int] = {}
+
+    def level(name: str) -> int:
+        if name not in levels:
+            deps = env.services[name].spec.dependencies
+            levels[name] = 1 + max((level(d.service) for d in deps), default=-1)
+        return levels[name]
+
+    for name in sorted(env.services):
+        level(name)
+    return levels
+
+
+def application_waves(env: Env) -> dict[str, int]:
+    """Sync wave of each application: after every application its services depend on.
+
+    Applications are ordered on the graph between applications (an edge where a service of one
+    depends on a service of another). Applications on a cycle of that graph share a wave.
+    """
+    apps = sorted({s.spec.application for s in env.services.values()})
+    graph: dict[str, set[str]] = {a: set() for a in apps}
+    for e in edges(env):
+        a, b = env.services[e.source].spec.application, env.services[e.target].spec.application
+        if a != b:
+            graph[a].add(b)
+    # reachability closure, then components of mutually reachable applications
+    reach = {a: _reachable(graph, a) for a in apps}
+    component = {a: min([a] + [b for b in reach[a] if a in reach[b]]) for a in apps}
+    waves: dict[str, int] = {}
+
+    def wave(a: str, seen: frozenset[str] = frozenset()) -> int:
+        c = component[a]
+        if c in waves:
+            return waves[c]
+        members = [x for x in apps if component[x] == c]
+        below = {component[t] for m in members for t in graph[m]} - {c}
+        w = 1 + max((wave(t, seen | {c}) for t in sorted(below)), default=-1)
+        waves[c] = w
+        return w
+
+    return {a: wave(a) for a in apps}
+
+
+def _reachable(graph: dict[str, set[str]], start: str) -> set[str]:
+    seen: set[str] = set()
+    todo = list(graph[start])
+    while todo:
+        n = todo.pop()
+        if n not in seen:
+            seen.add(n)
+            todo.extend(graph[n])
+    return seen

@@ -1,0 +1,45 @@
+"""The pipeline, seam by seam: load -> build -> render -> write.
+
+`compile_tree` runs the pure part (no output is touched) and is what `check`, `diff` and the
+benchmarks call; `synth` adds the write. `main.py` (the cdk8s app) and `sophia synth` both call
+`synth`, so both entry points produce the same `dist/`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sophia.spec.loader import Platform, load
+from sophia.write import WriteResult, write_tree
+
+
+def compile_platform(platform: Platform) -> dict[str, str]:
+    """Build and render a loaded platform into `{relative path: text}`."""
+    import cdk8s  # the jsii runtime starts here, after the input is known to be good
+
+    from sophia.build import build
+    from sophia.render import render
+    from sophia.reports import reports
+
+    app = cdk8s.App()
+    root = build(platform, app)
+    files = render(root)
+    files.update(reports(platform))
+    return dict(sorted(files.items()))
+
+
+def compile_tree(environments: Path) -> dict[str, str]:
+    """Load and compile an environments folder; raises `SpecError` listing every problem."""
+    return compile_platform(load(environments))
+
+
+def synth(
+    environments: Path,
+    out: Path,
+    *,
+    on_wait: Callable[[str], None] | None = None,
+) -> WriteResult:
+    """Compile `environments` and make `out` hold exactly the result, atomically."""
+    files = compile_tree(environments)
+    return write_tree(files, out, on_wait=on_wait)

@@ -1,0 +1,42 @@
+"""Rendering: a construct tree -> `{relative path: YAML text}`. Pure; nothing touches disk.
+
+One resource per file, named `<Kind>-<name>.yaml` inside the folder its construct chose.
+Keys are sorted and the YAML is written by libyaml, so the same tree always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from sophia.constructs._base import SophiaConstruct
+from sophia.errors import CompileError, Problem
+
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+def to_yaml(manifest: dict[str, Any]) -> str:
+    """The canonical text of one manifest."""
+    return str(yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+                         allow_unicode=True, width=120))
+
+
+def file_name(manifest: dict[str, Any]) -> str:
+    return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
+
+
+def render(root: SophiaConstruct) -> dict[str, str]:
+    """Every manifest of the tree as `{folder/Kind-name.yaml: text}`."""
+    files: dict[str, str] = {}
+    clashes: list[Problem] = []
+    for folder, manifest in root.iter_manifests():
+        path = f"{folder}/{file_name(manifest)}"
+        if path in files:
+            clashes.append(Problem(path, None, "", "two objects would be written to the same file",
+                                   "give one of them another name"))
+            continue
+        files[path] = to_yaml(manifest)
+    if clashes:
+        raise CompileError(clashes)
+    return dict(sorted(files.items()))
