@@ -1,0 +1,89 @@
+"""The click commands `sophia validate` and `sophia policy` (register with `cli.add_command`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .catalog import CatalogError, SchemaCatalog
+from .documents import UsageError, read_paths
+from .policy import PolicyContext, policy_loaded
+from .report import Report, make_report, render_json, render_text
+from .schema import validate_loaded
+from .settings import CRD_SCHEMAS_ENV, crd_location_from_env
+
+
+def check_paths(
+    paths: list[str] | tuple[str, ...],
+    schema_location: str | Path | None = None,
+    *,
+    policy: bool = True,
+    repo_root: str | Path | None = None,
+) -> Report:
+    """Schema validation and (unless `policy` is False) the policy rules, reading every file once."""
+    location = Path(schema_location) if schema_location is not None else crd_location_from_env()
+    catalog = SchemaCatalog(location)
+    loaded = read_paths(paths)
+    report = validate_loaded(loaded, catalog)
+    if policy:
+        context = PolicyContext(Path(repo_root) if repo_root is not None else None)
+        report = report.merge(policy_loaded(loaded, context))
+    return make_report(report.resources, report.findings)
+
+
+def _emit(report: Report, output: str) -> None:
+    click.echo(render_json(report) if output == "json" else render_text(report))
+    raise SystemExit(0 if report.ok else 1)
+
+
+def _usage(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(2)
+
+
+_paths = click.argument("paths", nargs=-1, type=click.Path(path_type=str))
+_output = click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+_repo_root = click.option(
+    "--repo-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Repository root for Argo CD source paths (default: the nearest folder above holding .git).",
+)
+
+
+@click.command("validate")
+@_paths
+@click.option(
+    "--schema-location",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"CRD schema catalog folder <group>/<kind>_<version>.json (default: ${CRD_SCHEMAS_ENV}).",
+)
+@_output
+@click.option("--no-policy", is_flag=True, help="Only check schemas; skip the policy rules.")
+@_repo_root
+def validate(
+    paths: tuple[str, ...], schema_location: Path | None, output: str, no_policy: bool, repo_root: Path | None
+) -> None:
+    """Check every manifest under PATHS (default: dist) against strict schemas and the policy rules."""
+    try:
+        report = check_paths(paths or ("dist",), schema_location, policy=not no_policy, repo_root=repo_root)
+    except (UsageError, CatalogError) as exc:
+        _usage(str(exc))
+        return
+    _emit(report, output)
+
+
+@click.command("policy")
+@_paths
+@_output
+@_repo_root
+def policy(paths: tuple[str, ...], output: str, repo_root: Path | None) -> None:
+    """Run only the policy rules over every manifest under PATHS (default: dist)."""
+    try:
+        loaded = read_paths(paths or ("dist",))
+    except UsageError as exc:
+        _usage(str(exc))
+        return
+    _emit(policy_loaded(loaded, PolicyContext(repo_root)), output)
