@@ -7,6 +7,7 @@ benchmarks call; `synth` adds the write. `main.py` (the cdk8s app) and `sophia s
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from sophia.write import WriteResult, write_tree
 
 def compile_platform(platform: Platform) -> dict[str, str]:
     """Build and render a loaded platform into `{relative path: text}`."""
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
     import cdk8s  # the jsii runtime starts here, after the input is known to be good
 
     from sophia.build import build

@@ -103,7 +103,7 @@ class _Collector:
     ) -> None:
         for err in exc.errors(include_url=False):
             loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union["))))
-            loc = tuple(p for p in loc if p not in ("literal_error",))
+            loc = tuple(p for p in loc if p not in ("literal_error", "[key]"))
             file, line = locate(loc)
             msg, hint = _explain(err, loc, model)
             self.add(file, line, (*prefix, *loc), msg, hint)
