@@ -31,6 +31,8 @@ _IP_BLOCK_KEYS = {"cidr", "except"}
 
 _SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|credential|access_?key|auth_?key")
 _REFERENCE_SUFFIXES = ("_name", "_ref", "_file", "_path", "_dir", "_names", "_refs", "_store", "_key_ref")
+_REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef"}
+"""camelCase schema fields that name a secret held elsewhere (ExternalSecret, volumes), not a secret."""
 _WEAK = {
     "admin", "changeme", "change_me", "change-me", "default", "password", "passw0rd", "secret", "sophia_password",
     "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres", "minio123", "minioadmin",
@@ -46,6 +48,8 @@ def _camel_to_snake(key: str) -> str:
 @lru_cache(maxsize=4096)
 def is_sensitive(key: str) -> bool:
     """Whether a key or variable name names a secret itself (not a reference to one, like secretName)."""
+    if key in _REFERENCE_FIELDS:
+        return False
     snake = _camel_to_snake(key)
     return bool(_SENSITIVE.search(snake)) and not snake.endswith(_REFERENCE_SUFFIXES)
 

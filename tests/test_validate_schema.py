@@ -1,0 +1,203 @@
+"""Schema validation: broken manifests are each caught with their own message; good ones pass."""
+
+from __future__ import annotations
+
+import json
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from sophia.validate import CatalogError, UsageError, validate_paths
+from sophia.validate.command import policy, validate
+
+FIXTURES = Path(__file__).parent / "fixtures" / "validate"
+GOOD = FIXTURES / "good"
+OWN_CRDS = FIXTURES / "crds"
+CATALOG = os.environ.get("SOPHIA_CRD_SCHEMAS", "")
+needs_catalog = pytest.mark.skipif(
+    not CATALOG, reason="SOPHIA_CRD_SCHEMAS is unset: point it at a CRDs-catalog folder to check Argo CD/ESO schemas"
+)
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: api, namespace: core}
+spec:
+  selector: {matchLabels: {app: api}}
+  template:
+    metadata: {labels: {app: api}}
+    spec:
+      containers:
+        - name: api
+          image: api:1.0
+"""
+
+
+def _write(tmp_path: Path, text: str, name: str = "manifest.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def _errors(report: object) -> list[tuple[str, str]]:
+    return [(f.field, f.message) for f in report.errors]  # type: ignore[attr-defined]
+
+
+BROKEN_BUILTIN = [
+    (
+        DEPLOYMENT.replace("image: api:1.0", "imagee: api:1.0"),
+        [("spec.template.spec.containers[0].imagee", 'unknown field "imagee"')],
+    ),
+    (
+        DEPLOYMENT.replace("spec:\n  selector", "spec:\n  replicas: two\n  selector"),
+        [("spec.replicas", "expected integer, got string 'two'")],
+    ),
+    (
+        DEPLOYMENT.replace("  selector: {matchLabels: {app: api}}\n", ""),
+        [("spec", 'missing required field "selector"')],
+    ),
+    (
+        "apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g}\n",
+        [("", "no schema for Gadget example.org/v1: not a Kubernetes 1.33 kind and no "
+              f"{OWN_CRDS}/example.org/gadget_v1.json in the CRD catalog")],
+    ),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '1'}\ndata: {b: '2'}\n", [("", "duplicate key 'data'")]),
+    ("kind: ConfigMap\nmetadata: {name: c}\n", [("apiVersion", "missing apiVersion")]),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, lables: {a: b}}\n", [("metadata.lables", 'unknown field "lables"')]),
+    (
+        DEPLOYMENT.replace("image: api:1.0", "image: api:1.0\n          imagee: x\n          ports: [{containerPort: '80'}]"),
+        [
+            ("spec.template.spec.containers[0].imagee", 'unknown field "imagee"'),
+            ("spec.template.spec.containers[0].ports[0].containerPort", "expected integer, got string '80'"),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    BROKEN_BUILTIN,
+    ids=["unknown-field", "wrong-type", "missing-selector", "unknown-kind", "duplicate-key", "no-apiVersion",
+         "metadata-typo", "every-error-reported"],
+)
+def test_broken_builtin_manifests_are_caught(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
+    report = validate_paths([_write(tmp_path, text)], OWN_CRDS)
+    assert _errors(report) == expected
+    assert not report.ok
+
+
+def test_errors_carry_file_document_kind_name_and_line(tmp_path: Path) -> None:
+    path = _write(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n" + DEPLOYMENT.replace("image:", "imagee:"))
+    [finding] = validate_paths([path], OWN_CRDS).errors
+    assert (finding.file, finding.document, finding.kind, finding.name, finding.line) == (str(path), 2, "Deployment", "api", 15)
+
+
+OWN_CRD_CASES = [
+    ("spec: {size: 3}", []),
+    ("spec: {size: 3, colour: red}", [("spec.colour", 'unknown field "colour"')]),
+    ("spec: {size: 3, labels: {tier: web, anything: goes}}", []),
+    ("spec: {}", [("spec", 'missing required field "size"')]),
+    ("spec: {size: 3}\nmetadata: {name: w, lables: {}}", [("metadata.lables", 'unknown field "lables"')]),
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    OWN_CRD_CASES,
+    ids=["valid", "closed-by-strict", "preserve-unknown-fields-stays-open", "required", "metadata-is-objectmeta"],
+)
+def test_own_crd_schema_is_applied_strictly(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:
+    text = "apiVersion: example.com/v1\nkind: Widget\n"
+    text += body if "metadata" in body else "metadata: {name: w}\n" + body
+    assert _errors(validate_paths([_write(tmp_path, text + "\n")], OWN_CRDS)) == expected
+
+
+FILE_PROBLEMS = [
+    (b"\x00\x01\x02", "binary content (a NUL byte) in a YAML file"),
+    (b"\xff\xfe\x00", "not UTF-8 text (byte 0: 0xff)"),
+    (b"a: [1, 2\n", "YAML syntax error: "),  # the rest is libyaml's wording
+]
+
+
+@pytest.mark.parametrize(("data", "message"), FILE_PROBLEMS, ids=["binary", "not-utf8", "bad-yaml"])
+def test_unreadable_files_are_reported_not_raised(tmp_path: Path, data: bytes, message: str) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_bytes(data)
+    report = validate_paths([path], OWN_CRDS)
+    assert [(f.document, f.rule, f.message[: len(message)]) for f in report.errors] == [(0, "YAML", message)]
+    assert report.summary() == "1 resources, 0 valid, 1 invalid, 1 errors"
+
+
+def test_bad_path_and_missing_catalog_are_usage_errors(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="no such file or folder"):
+        validate_paths([tmp_path / "nope"], OWN_CRDS)
+    with pytest.raises(CatalogError, match="CRD schema catalog folder not found"):
+        validate_paths([tmp_path], tmp_path / "no-catalog")
+
+
+@needs_catalog
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n  project: p\n"
+            "  destination: {namespace: x}\n  source: {repoURL: r, path: p}\n  syncPolicy: {automated: {selfheal: true}}\n",
+            [("spec.syncPolicy.automated.selfheal", 'unknown field "selfheal"')],
+        ),
+        (
+            "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e}\nspec:\n"
+            "  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  refreshIntervall: 1h\n",
+            [("spec.refreshIntervall", 'unknown field "refreshIntervall"')],
+        ),
+    ],
+    ids=["argocd-selfheal", "externalsecret-typo"],
+)
+def test_broken_custom_resources_are_caught(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
+    assert _errors(validate_paths([_write(tmp_path, text)], CATALOG)) == expected
+
+
+@needs_catalog
+def test_good_manifests_pass() -> None:
+    report = validate_paths([GOOD], CATALOG)
+    assert report.errors == ()
+    assert report.summary() == "7 resources, 7 valid, 0 invalid, 0 errors"
+
+
+@needs_catalog
+def test_cli_validate_good_set_exits_0() -> None:
+    result = CliRunner().invoke(validate, [str(GOOD), "--schema-location", CATALOG, "--repo-root", str(GOOD)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "7 resources, 7 valid, 0 invalid, 0 errors"
+
+
+def test_cli_validate_reports_errors_as_json_and_exits_1(tmp_path: Path) -> None:
+    _write(tmp_path, DEPLOYMENT.replace("image:", "imagee:"))
+    result = CliRunner().invoke(validate, [str(tmp_path), "--schema-location", str(OWN_CRDS), "--no-policy", "-o", "json"])
+    assert result.exit_code == 1
+    body = json.loads(result.output)
+    assert body["summary"] == {"resources": 1, "valid": 0, "invalid": 1, "errors": 1, "waived": 0}
+    assert [(f["path"], f["message"], f["kind"], f["name"]) for f in body["findings"]] == [
+        ("spec.template.spec.containers[0].imagee", 'unknown field "imagee"', "Deployment", "api")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["does-not-exist", "--schema-location", str(OWN_CRDS)], "error: does-not-exist: no such file or folder"),
+        ([str(GOOD), "--schema-location", "no-such-catalog"], "error: no-such-catalog: CRD schema catalog folder not found"),
+    ],
+    ids=["bad-path", "missing-catalog"],
+)
+def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(validate, args)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_cli_policy_bad_path_exits_2() -> None:
+    result = CliRunner().invoke(policy, ["does-not-exist"])
+    assert result.exit_code == 2
