@@ -80,7 +80,7 @@ def compare(
         unknown = sorted(set(environments) - known)
         if unknown:
             raise DiffError(f"unknown environment(s): {', '.join(unknown)} (known: {', '.join(sorted(known - {''})) or 'none'})")
-    old = parse_tree(select(old_files, environments), side=old_label)
-    new = parse_tree(select(new_files, environments), side=new_label)
+    old = parse_tree(select(old_files, environments), prefix=old_prefix)
+    new = parse_tree(select(new_files, environments), prefix=new_prefix)
     changes = compare_trees(old, new, old_prefix=old_prefix, new_prefix=new_prefix)
     return DiffReport(old_label, new_label, changes, find_risks(old, new, changes))

@@ -46,6 +46,10 @@ class ObjectKey:
     namespace: str
     name: str
 
+    def order(self) -> tuple[str, str, str, str]:
+        """Reading order: by kind, then namespace and name."""
+        return (self.kind, self.namespace, self.name, self.group)
+
     def label(self) -> str:
         """`StatefulSet sophia-prod-data/postgres`, `Application.argoproj.io argocd/root`."""
         kind = f"{self.kind}.{self.group}" if self.group else self.kind
@@ -126,7 +130,7 @@ def is_manifest_path(path: str) -> bool:
     return path.endswith((".yaml", ".yml"))
 
 
-def parse_tree(files: Mapping[str, str], *, side: str) -> Tree:
+def parse_tree(files: Mapping[str, str], *, prefix: str = "") -> Tree:
     """Every object of a `{path relative to dist: text}` tree; raises `DiffError` listing every bad file."""
     tree: Tree = {}
     problems: list[Problem] = []
@@ -136,22 +140,22 @@ def parse_tree(files: Mapping[str, str], *, side: str) -> Tree:
         try:
             docs = [d for d in yaml.load_all(text, Loader=_Loader) if d is not None]
         except yaml.YAMLError as exc:
-            problems.append(Problem(f"{side}:{path}", None, "", f"not valid YAML: {str(exc).splitlines()[0]}"))
+            problems.append(Problem(f"{prefix}{path}", None, "", f"not valid YAML: {str(exc).splitlines()[0]}"))
             continue
         env, app = split_path(path)
         for doc in docs:
             if not isinstance(doc, dict) or not doc.get("kind") or not (doc.get("metadata") or {}).get("name"):
-                problems.append(Problem(f"{side}:{path}", None, "", "not a Kubernetes object (kind and metadata.name are required)"))
+                problems.append(Problem(f"{prefix}{path}", None, "", "not a Kubernetes object (kind and metadata.name are required)"))
                 continue
             obj = Obj(env, app, path, key_of(doc), doc, canonical(doc))
             other = tree.get((env, obj.key))
             if other is not None:
-                problems.append(Problem(f"{side}:{path}", None, "", f"{obj.key.label()} is also defined in {other.path}",
+                problems.append(Problem(f"{prefix}{path}", None, "", f"{obj.key.label()} is also defined in {other.path}",
                                         "Argo CD would fight over it; keep one definition"))
                 continue
             tree[(env, obj.key)] = obj
     if problems:
-        raise DiffError(f"cannot read the {side} side ({len(problems)} problem(s))", problems)
+        raise DiffError(f"cannot compare: {len(problems)} file(s) below {prefix or 'dist/'} are not readable manifests", problems)
     return tree
 
 
@@ -204,4 +208,4 @@ def compare_trees(old: Tree, new: Tree, *, old_prefix: str = "a/", new_prefix: s
         elif a is not None and b is not None and (a.manifest != b.manifest or a.path != b.path):
             diff = unified(a, b, old_prefix=old_prefix, new_prefix=new_prefix)
             changes.append(Change("changed", a, b, tuple(changed_fields(a.manifest, b.manifest)), diff))
-    return sorted(changes, key=lambda c: (c.env, c.app, c.key))
+    return sorted(changes, key=lambda c: (c.env, c.app, c.key.order()))

@@ -1,0 +1,61 @@
+"""`sophia diff [ENV...] [--against REF]`: what merging the working tree would make Argo CD do."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sophia.diff.engine import DiffReport, compare
+from sophia.diff.gitread import read_dist, resolve
+from sophia.errors import SophiaError
+
+EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
+
+
+def run_diff(environments: Path, repo: Path, against: str, dist: Path, envs: tuple[str, ...] = ()) -> DiffReport:
+    """Compile `environments` in memory and compare the result with dist/ at `against`; raises `SophiaError`."""
+    from sophia.pipeline import compile_tree  # starts the jsii runtime: only once git has answered
+
+    rev = resolve(repo, against, dist)
+    old = read_dist(rev)
+    new = compile_tree(environments)
+    return compare(old, new, environments=envs, old_label=f"{against} ({rev.commit[:12]})", new_label="working tree",
+                   old_prefix=f"{against}:{rev.dist}/", new_prefix=f"{rev.dist}/")
+
+
+@click.command("diff")
+@click.argument("envs", metavar="[ENV]...", nargs=-1)
+@click.option("--against", "against", default="HEAD", show_default=True, metavar="REF", help="Git revision whose dist/ is the baseline.")
+@click.option("--environments", "environments", type=click.Path(path_type=Path), default=Path("environments"), show_default=True,
+              help="Folder of environment definitions (the working tree side).")
+@click.option("--dist", "dist", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+              help="Path of the output folder inside the repository (relative to its top level).")
+@click.option("--repo", "repo", type=click.Path(path_type=Path), default=Path("."), show_default=True,
+              help="A folder inside the git repository to read REF from.")
+@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
+              help="Terminal text, or Markdown for a pull-request comment.")
+@click.option("--no-color", "no_color", is_flag=True, help="No colours, even on a terminal.")
+def diff(envs: tuple[str, ...], against: str, environments: Path, dist: Path, repo: Path, fmt: str, no_color: bool) -> None:
+    """Show what a synth of ENVIRONMENTS changes in dist/ relative to REF, object by object, with risks.
+
+    Objects are matched by (group, kind, namespace, name) per environment and Argo CD application
+    folder. Only the given ENVs (top-level folders of dist/) are compared, all when none is given.
+
+    Exit status (like diff and kubectl diff): 0 no difference, 1 differences, 2 error.
+    """
+    try:
+        report = run_diff(environments, repo, against, dist, envs)
+    except SophiaError as exc:
+        click.echo(exc.render(), err=True)
+        sys.exit(EXIT_ERROR)
+    if fmt == "markdown":
+        from sophia.diff.render_markdown import render_markdown
+
+        click.echo(render_markdown(report), nl=False)
+    else:
+        from sophia.diff.render_text import render_text
+
+        click.echo(render_text(report, color=not no_color), nl=False, color=False if no_color else None)
+    sys.exit(EXIT_DIFFERENT if report.has_differences else EXIT_SAME)
