@@ -55,11 +55,11 @@ def _default_deny(resources: Sequence[Resource], _: PolicyContext) -> Iterator[V
 
 
 def _service_selects_pods(resources: Sequence[Resource], _: PolicyContext) -> Iterator[Violation]:
-    pods: list[tuple[str, dict[str, Any]]] = []
+    pods: dict[str, list[dict[str, Any]]] = {}
     for resource in resources:
         template = pod_template(resource) if isinstance(resource.data, dict) else None
         if template is not None:
-            pods.append((resource.namespace, template.labels))
+            pods.setdefault(resource.namespace, []).append(template.labels)
     for resource in resources:
         if resource.kind != "Service" or resource.api_version != "v1" or not isinstance(resource.data, dict):
             continue
@@ -70,7 +70,7 @@ def _service_selects_pods(resources: Sequence[Resource], _: PolicyContext) -> It
         if not isinstance(selector, dict) or not selector or spec.get("type") == "ExternalName":
             continue
         wanted = selector.items()
-        if not any(ns == resource.namespace and wanted <= labels.items() for ns, labels in pods):
+        if not any(wanted <= labels.items() for labels in pods.get(resource.namespace, [])):
             shown = ", ".join(f"{k}={v}" for k, v in sorted(selector.items(), key=lambda kv: str(kv[0])))
             yield resource, ("spec", "selector"), f"selector {shown} matches no pod template in the checked set"
 
