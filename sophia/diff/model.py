@@ -18,7 +18,18 @@ import yaml
 from sophia.errors import Problem, SophiaError
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+_BaseDumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
+
+class _Dumper(_BaseDumper):  # type: ignore[misc]  # PyYAML has no type information
+    """Multi-line strings as `|` blocks, so a diff shows the line of a config file that changed."""
+
+
+def _str(dumper: Any, value: str) -> Any:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _str)
 
 Status = Literal["added", "changed", "removed"]
 Manifest = dict[str, Any]
@@ -108,7 +119,7 @@ Tree = dict[tuple[str, ObjectKey], Obj]
 
 
 def canonical(manifest: Manifest) -> str:
-    """The canonical text of a manifest: sorted keys, block style (same as `sophia.render`)."""
+    """The canonical text of a manifest for diffs: sorted keys, block style, multi-line strings as `|` blocks."""
     return str(yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True, width=120))
 
 
@@ -160,7 +171,7 @@ def parse_tree(files: Mapping[str, str], *, prefix: str = "") -> Tree:
 
 
 def changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
-    """Dotted paths of the fields that differ; list items with a `name` are matched by name."""
+    """Dotted paths of the fields that differ; list items with a `name` (or `metadata.name`) are matched by name."""
     if old == new:
         return []
     if isinstance(old, dict) and isinstance(new, dict):
@@ -170,7 +181,7 @@ def changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
         return out
     if isinstance(old, list) and isinstance(new, list):
         if _named(old) and _named(new):
-            olds, news = {i["name"]: i for i in old}, {i["name"]: i for i in new}
+            olds, news = {_name(i): i for i in old}, {_name(i): i for i in new}
             out = []
             for n in sorted(set(olds) | set(news), key=str):
                 out += changed_fields(olds.get(n), news.get(n), f"{path}[{n}]")
@@ -182,8 +193,15 @@ def changed_fields(old: Any, new: Any, path: str = "") -> list[str]:
     return [path or "."]
 
 
+def _name(item: Any) -> Any:
+    if not isinstance(item, dict):
+        return None
+    meta = item.get("metadata")
+    return item.get("name") or (meta.get("name") if isinstance(meta, dict) else None)
+
+
 def _named(items: list[Any]) -> bool:
-    names = [i.get("name") for i in items if isinstance(i, dict)]
+    names = [_name(i) for i in items]
     return len(names) == len(items) and None not in names and len(set(names)) == len(names)
 
 
