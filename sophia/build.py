@@ -17,9 +17,13 @@ from sophia.constructs._base import SophiaConstruct
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
+from sophia.constructs.external_secret import ServiceSecrets, ServiceSecretsProps
+from sophia.constructs.llm_gateway import NAME as GATEWAY
+from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
 from sophia.constructs.namespace import Namespace, NamespaceProps
 from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
 from sophia.constructs.scheduled_job import ScheduledJob, ScheduledJobProps
+from sophia.constructs.secret_store import EscSecretStore, EscSecretStoreProps
 from sophia.constructs.stateful_service import StatefulService, StatefulServiceProps
 from sophia.constructs.web_service import WebService, WebServiceProps
 from sophia.constructs.worker import Worker, WorkerProps
@@ -27,6 +31,7 @@ from sophia.errors import CompileError, Problem
 from sophia.spec.loader import Env, Platform, Service
 
 ARGOCD_FOLDER = "argocd"
+PLATFORM_FOLDER = "platform"
 GPU_TAINT_KEY = "nvidia.com/gpu"
 TRAEFIK = Peer(
     namespace="kube-system",
@@ -93,6 +98,13 @@ def _workload_props(env: Env, svc: Service, edges: list[graph.Edge]) -> Workload
     for e in edges:
         if e.source == svc.name:
             env_values[e.env] = e.url
+    gateway = env.spec.llm_gateway
+    if svc.spec.calls_llm and gateway is not None:
+        url = f"http://{GATEWAY}.{env.spec.namespaces[gateway.application]}.{graph.CLUSTER_DOMAIN}:{PROXY_PORT}/v1"
+        env_values["LLM_GATEWAY_URL"] = url
+        env_values["OPENAI_BASE_URL"] = url
+        env_values["LLM_ROUTING_STRATEGY"] = gateway.routing.strategy
+        env_values["LLM_ROUTING_TARGETS"] = ",".join(t.provider + (f":{t.model}" if t.model else "") for t in gateway.routing.targets)
     tolerations: tuple[tuple[str, str, str], ...] = ()
     runtime_class = None
     if svc.spec.gpu is not None:
@@ -140,6 +152,11 @@ def _network_props(env: Env, props: WorkloadProps, edges: list[graph.Edge]) -> N
         if e.source == svc.name:
             target = env.services[e.target]
             outgoing[e.target].append((target.spec.ports[e.port_name].protocol, e.port))
+    egress = [peer(n, outgoing[n]) for n in sorted(outgoing)]
+    gateway = env.spec.llm_gateway
+    if svc.spec.calls_llm and gateway is not None:
+        egress.append(Peer(namespace=env.spec.namespaces[gateway.application], labels=_gateway_selector(env),
+                           ports=(("TCP", PROXY_PORT),)))
     ingress = [peer(n, incoming[n]) for n in sorted(incoming)]
     if svc.spec.expose is not None:
         port_name = svc.spec.expose.port or next(iter(svc.spec.ports))
@@ -151,18 +168,33 @@ def _network_props(env: Env, props: WorkloadProps, edges: list[graph.Edge]) -> N
         labels=props.labels,
         selector=props.selector,
         ingress_from=tuple(ingress),
-        egress_to=tuple(peer(n, outgoing[n]) for n in sorted(outgoing)),
+        egress_to=tuple(egress),
         internet=tuple((e.name, e.reason, tuple(e.ports)) for e in svc.spec.egress),
     )
+
+
+def _gateway_selector(env: Env) -> tuple[tuple[str, str], ...]:
+    return (("app.kubernetes.io/instance", f"{GATEWAY}-{env.name}"), ("app.kubernetes.io/name", GATEWAY))
+
+
+def _store_name(env: Env) -> str:
+    return f"pulumi-esc-{env.name}"
 
 
 def _environment(root: PlatformTree, env: Env) -> None:
     scope = SophiaConstruct(root, env.name)
     edges = graph.edges(env)
-    app_waves = graph.application_waves(env)
+    gateway = env.spec.llm_gateway
+    callers = sorted(s.name for s in env.services.values() if s.spec.calls_llm)
+    extra: tuple[tuple[str, str], ...] = ()
+    if gateway is not None:
+        extra = tuple((env.services[c].spec.application, gateway.application) for c in callers) + ((gateway.application, gateway.application),)
+    app_waves = graph.application_waves(env, extra)
     by_app: dict[str, list[Service]] = defaultdict(list)
     for svc in env.services.values():
         by_app[svc.spec.application].append(svc)
+    if gateway is not None:
+        by_app.setdefault(gateway.application, [])
 
     for app in sorted(by_app):
         folder = f"{env.name}/{app}"
@@ -174,9 +206,58 @@ def _environment(root: PlatformTree, env: Env) -> None:
             props = _workload_props(env, svc, edges)
             construct_type, _ = _WORKLOADS[svc.spec.type]
             construct_type(app_scope, svc.name, folder=folder, props=props)  # type: ignore[call-arg]
+            if props.secret_name is not None and env.spec.esc is not None:
+                ServiceSecrets(app_scope, f"ServiceSecrets-{svc.name}", folder=folder, props=ServiceSecretsProps(
+                    name=props.secret_name,
+                    namespace=svc.namespace,
+                    labels=props.labels,
+                    store=_store_name(env),
+                    refresh_interval=env.spec.esc.refresh_interval,
+                    items=tuple((k, v.key) for k, v in sorted(svc.spec.secrets.items())),
+                ))
             NetworkAccess(app_scope, f"NetworkAccess-{svc.name}", folder=folder, props=_network_props(env, props, edges))
 
+        if gateway is not None and gateway.application == app and env.spec.esc is not None:
+            _llm_gateway(app_scope, env, folder, callers)
+
+    if env.spec.esc is not None:
+        EscSecretStore(scope, "EscSecretStore", folder=f"{env.name}/{PLATFORM_FOLDER}", props=EscSecretStoreProps(
+            name=_store_name(env),
+            environment=env.name,
+            esc=env.spec.esc,
+            namespaces=tuple(sorted(env.spec.namespaces[a] for a in by_app)),
+        ))
     _argocd(scope, env, sorted(by_app), app_waves)
+
+
+def _llm_gateway(scope: SophiaConstruct, env: Env, folder: str, callers: list[str]) -> None:
+    gateway = env.spec.llm_gateway
+    assert gateway is not None and env.spec.esc is not None
+    pool = env.cluster.spec.node_pools[gateway.placement.pool]
+    props = LlmGatewayProps(
+        namespace=env.spec.namespaces[gateway.application],
+        environment=env.name,
+        node_labels=tuple(sorted(pool.labels.items())),
+        resources=gateway.resources,
+        autoscaling=gateway.autoscaling,
+        routing=gateway.routing,
+        store=_store_name(env),
+        refresh_interval=env.spec.esc.refresh_interval,
+    )
+    LlmGateway(scope, "LlmGateway", folder=folder, props=props)
+    ingress = []
+    for caller in callers:
+        c = env.services[caller]
+        ingress.append(Peer(namespace=c.namespace, labels=(("app.kubernetes.io/instance", f"{caller}-{env.name}"),
+                                                            ("app.kubernetes.io/name", caller)), ports=(("TCP", PROXY_PORT),)))
+    NetworkAccess(scope, f"NetworkAccess-{GATEWAY}", folder=folder, props=NetworkAccessProps(
+        name=GATEWAY,
+        namespace=props.namespace,
+        labels=props.labels,
+        selector=props.selector,
+        ingress_from=tuple(ingress),
+        internet=tuple((t, "LLM provider API behind the gateway", (443,)) for t in sorted({x.provider for x in gateway.routing.targets})),
+    ))
 
 
 def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, int]) -> None:
@@ -184,7 +265,8 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
     spec = env.spec
     project = f"sophia-{env.name}"
     argo_ns = spec.argocd.namespace
-    namespaces = sorted({spec.namespaces[a] for a in apps} | {argo_ns})
+    namespaces = sorted({spec.namespaces[a] for a in apps} | {argo_ns}
+                        | ({spec.esc.token_secret.namespace} if spec.esc else set()))
     ArgoProject(scope, "project", folder=folder, props=ArgoProjectProps(
         name=project,
         namespace=argo_ns,
@@ -192,7 +274,7 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
         source_repos=(spec.source.repo_url,),
         cluster=env.cluster.metadata.name,
         namespaces=tuple(namespaces),
-        cluster_resources=(("", "Namespace"),),
+        cluster_resources=(("", "Namespace"),) + ((("external-secrets.io", "ClusterSecretStore"),) if spec.esc else ()),
     ))
     base = spec.source.path.rstrip("/")
     for app in apps:
@@ -206,6 +288,19 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
             cluster=env.cluster.metadata.name,
             dest_namespace=spec.namespaces[app],
             wave=waves[app],
+        ))
+    if spec.esc is not None:
+        ArgoApplication(scope, "app-platform", folder=folder, props=ArgoApplicationProps(
+            name=f"{env.name}-{PLATFORM_FOLDER}",
+            namespace=argo_ns,
+            project=project,
+            component="argocd-platform",
+            repo_url=spec.source.repo_url,
+            revision=spec.source.target_revision,
+            path=f"{base}/{env.name}/{PLATFORM_FOLDER}",
+            cluster=env.cluster.metadata.name,
+            dest_namespace=spec.esc.token_secret.namespace,
+            wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(
         name=f"{env.name}-root",

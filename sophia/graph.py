@@ -103,14 +103,17 @@ def service_levels(env: Env) -> dict[str, int]:
     return levels
 
 
-def application_waves(env: Env) -> dict[str, int]:
+def application_waves(env: Env, extra: tuple[tuple[str, str], ...] = ()) -> dict[str, int]:
     """Sync wave of each application: after every application its services depend on.
 
     Applications are ordered on the graph between applications (an edge where a service of one
     depends on a service of another). Applications on a cycle of that graph share a wave.
     """
-    apps = sorted({s.spec.application for s in env.services.values()})
+    apps = sorted({s.spec.application for s in env.services.values()} | {a for pair in extra for a in pair})
     graph: dict[str, set[str]] = {a: set() for a in apps}
+    for a, b in extra:
+        if a != b:
+            graph[a].add(b)
     for e in edges(env):
         a, b = env.services[e.source].spec.application, env.services[e.target].spec.application
         if a != b:

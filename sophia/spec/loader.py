@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -222,6 +223,31 @@ def _parse(src: _Source, col: _Collector) -> m.Model | None:
         return None
 
 
+LLM_KEY_NAMES = re.compile(r"^(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY$")
+RESERVED_APPLICATIONS = {"argocd", "platform"}
+RESERVED_ENVIRONMENTS = {"clusters"}
+
+
+def _guard_literals(src: _Source, col: _Collector) -> None:
+    """No IP address and no secret-looking literal anywhere in an environment file."""
+    from sophia.validate.rules_values import ip_literals, keyed_strings, secret_problem
+
+    for path, key, value in keyed_strings(src.doc.data):
+        if not value:
+            continue
+        if "secrets" in path:  # ESC key paths, never values
+            continue
+        for address in ip_literals(value):
+            if "/" in value.split(address, 1)[1][:1]:
+                continue  # a network range (CIDR) is not a host
+            col.add(src.file, src.doc.line_of(path), path, f"IP address {address} written as a host",
+                    "address machines by node labels and services by declared dependencies")
+        problem = secret_problem(key, value)
+        if problem is not None:
+            col.add(src.file, src.doc.line_of(path), path, f"secret literal: {problem[1]}",
+                    "secrets live in Pulumi ESC: declare `secrets: {VAR: {key: <system>.<field>}}` on the service")
+
+
 def _type_name(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
@@ -258,6 +284,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
     sources = _read(root_path, col)
     parsed: list[tuple[_Source, m.Model]] = []
     for src in sources:
+        _guard_literals(src, col)
         obj = _parse(src, col)
         if obj is not None:
             parsed.append((src, obj))
@@ -353,6 +380,26 @@ def _resolve_env(
             col.add(ef, at("exceptions", i, "service"), ("spec", "exceptions", i, "service"),
                     f"service {exc.service!r} is not in the catalogue")
 
+    if env_name in RESERVED_ENVIRONMENTS:
+        col.add(ef, env_src.doc.line_of(("metadata", "name")), ("metadata", "name"),
+                f"{env_name!r} is reserved (dist/{env_name}/ holds cluster-wide objects)")
+    for app in spec.namespaces:
+        if app in RESERVED_APPLICATIONS:
+            col.add(ef, at("namespaces", app), ("spec", "namespaces", app),
+                    f"application name {app!r} is reserved for sophia's own folder dist/<environment>/{app}/")
+    gateway = spec.llm_gateway
+    if gateway is not None:
+        if gateway.application not in spec.namespaces:
+            col.add(ef, at("llmGateway", "application"), ("spec", "llmGateway", "application"),
+                    f"no namespace for application {gateway.application!r}", "add it under spec.namespaces")
+        if cluster is not None and gateway.placement.pool not in cluster.spec.node_pools:
+            col.add(ef, at("llmGateway", "placement", "pool"), ("spec", "llmGateway", "placement", "pool"),
+                    f"node pool {gateway.placement.pool!r} is not defined in cluster {cluster.metadata.name!r}")
+        if spec.esc is None:
+            col.add(ef, at("llmGateway"), ("spec", "llmGateway"), "the LLM gateway reads provider keys from ESC: set spec.esc")
+        if "llm-gateway" in catalog.spec.services:
+            col.add(ef, at("llmGateway"), ("spec", "llmGateway"), "a catalogue service is already named 'llm-gateway'")
+
     services: dict[str, Service] = {}
     for name, raw in catalog.spec.services.items():
         if name not in base_specs:
@@ -394,6 +441,19 @@ def _resolve_env(
                     _close(svc_spec.placement.pool, cluster.spec.node_pools))
             continue
         assert ref is not None
+        if svc_spec.secrets and spec.esc is None:
+            file, line = locate(("secrets",))
+            col.add(file, line, (*prefix, "secrets"), f"{name} reads secrets but the environment names no ESC environment",
+                    "set spec.esc (organization, environment) in the environment file")
+        for var, ref_ in svc_spec.secrets.items():
+            if LLM_KEY_NAMES.match(var) or ref_.key.startswith("llm."):
+                file, line = locate(("secrets", var))
+                col.add(file, line, (*prefix, "secrets", var), f"LLM provider key {var} outside the LLM gateway",
+                        "only the gateway holds provider keys: drop the secret and set `callsLlm: true`")
+        if svc_spec.calls_llm and gateway is None:
+            file, line = locate(("callsLlm",))
+            col.add(file, line, (*prefix, "callsLlm"), "callsLlm is set but the environment has no llmGateway",
+                    "configure spec.llmGateway in the environment file")
         services[name] = Service(
             name=name,
             spec=svc_spec,

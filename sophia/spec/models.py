@@ -232,9 +232,13 @@ class Gpu(Model):
     )
 
 
+ESC_PATH = r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)+$"
+
+
 class SecretRef(Model):
-    key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = Field(
-        description="Key path in the environment's Pulumi ESC environment, e.g. `postgres/password`."
+    key: Annotated[str, Field(pattern=ESC_PATH)] = Field(
+        description="Pulumi path of the value in the environment's ESC environment: `<system>.<field>`, "
+        "e.g. `postgres.password` (see environments/README.md for the scheme)."
     )
     mount_path: Annotated[str, Field(pattern=r"^/")] | None = Field(
         default=None, description="Mount as a read-only file at this path instead of an env var."
@@ -438,6 +442,76 @@ class ServiceOverride(Model):
     gpu: Gpu | None = Field(default=None, description="GPU models acceptable here.")
 
 
+class EscTokenSecret(Model):
+    namespace: NamespaceName = Field(default="external-secrets", description="Bootstrap namespace of the token.")
+    name: NamespaceName = Field(default="pulumi-esc-token", description="Secret created out of band (the only one).")
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")] = Field(default="access-token", description="Key in it.")
+
+
+class Esc(Model):
+    organization: Name = Field(description="Pulumi organization.")
+    project: Name = Field(default="default", description="Pulumi ESC project.")
+    environment: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+$")] = Field(description="Pulumi ESC environment.")
+    token_secret: EscTokenSecret = Field(default_factory=EscTokenSecret, description="Where the access token lives.")
+    refresh_interval: Annotated[str, Field(pattern=r"^[0-9]+(s|m|h)$")] = Field(
+        default="1h", description="How often ExternalSecrets re-read ESC."
+    )
+
+
+LlmProvider = Literal["openrouter", "openai", "anthropic", "groq", "mistral-ai", "together-ai", "perplexity-ai"]
+
+
+class LlmTarget(Model):
+    provider: LlmProvider = Field(description="Provider; its key is read from ESC at llm.<provider>.api_key.")
+    model: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_./:-]+$")] | None = Field(
+        default=None, description="Model to force for this target (override_params.model)."
+    )
+    weight: Annotated[float, Field(gt=0, le=1)] | None = Field(default=None, description="Share of traffic (loadbalance).")
+
+
+class LlmRetry(Model):
+    attempts: Annotated[StrictInt, Field(ge=0, le=5)] = Field(default=2, description="Retries per request.")
+    on_status_codes: list[Annotated[StrictInt, Field(ge=400, le=599)]] = Field(
+        default_factory=lambda: [429, 500, 502, 503, 504], description="Status codes that are retried."
+    )
+
+
+class LlmRouting(Model):
+    strategy: Literal["fallback", "loadbalance", "single"] = Field(description="How targets are used.")
+    targets: list[LlmTarget] = Field(min_length=1, description="Providers, in order (fallback) or weighted.")
+    retry: LlmRetry = Field(default_factory=LlmRetry, description="Retries before falling back.")
+
+    @model_validator(mode="after")
+    def _shape(self) -> LlmRouting:
+        if self.strategy == "single" and len(self.targets) != 1:
+            raise ValueError("strategy single takes exactly one target")
+        if self.strategy == "fallback" and len(self.targets) < 2:
+            raise ValueError("strategy fallback needs at least two targets")
+        if self.strategy == "loadbalance" and any(t.weight is None for t in self.targets):
+            raise ValueError("strategy loadbalance needs a weight on every target")
+        if self.strategy != "loadbalance" and any(t.weight is not None for t in self.targets):
+            raise ValueError("weights are only for strategy loadbalance")
+        providers = [t.provider + (t.model or "") for t in self.targets]
+        if len(set(providers)) != len(providers):
+            raise ValueError("the same provider and model appear twice among the targets")
+        return self
+
+
+class LlmGateway(Model):
+    application: Name = Field(description="Application (namespace key) the gateway runs in.")
+    placement: Placement = Field(description="Node pool of the gateway.")
+    autoscaling: Autoscaling = Field(
+        default_factory=lambda: Autoscaling(min_replicas=2, max_replicas=4), description="Replica bounds."
+    )
+    resources: Resources = Field(
+        default_factory=lambda: Resources(
+            requests=ResourceAmounts(cpu="250m", memory="256Mi"), limits=ResourceAmounts(cpu="1", memory="512Mi")
+        ),
+        description="Requests and limits of the gateway container.",
+    )
+    routing: LlmRouting = Field(description="Routing among providers.")
+
+
 class EnvironmentSpec(Model):
     release: Name = Field(description="Release (image versions) this environment runs.")
     cluster: Name = Field(description="Cluster (by name, never by address) it deploys to.")
@@ -453,6 +527,8 @@ class EnvironmentSpec(Model):
     exceptions: list[SecurityException] = Field(
         default_factory=list, description="Named, reasoned relaxations of pod hardening."
     )
+    esc: Esc | None = Field(default=None, description="Pulumi ESC environment the secrets come from.")
+    llm_gateway: LlmGateway | None = Field(default=None, description="The Portkey LLM gateway, if any.")
 
 
 class Environment(Model):

@@ -31,7 +31,10 @@ MAX_DEPTH = 64
 MAX_NODES = 200_000
 """Most values one file may expand to, counting every alias expansion."""
 
-_Parser: Any = getattr(yaml, "CParser", None)
+try:  # libyaml's event parser; `yaml.CParser` does not exist (cyaml's __all__ leaves it out)
+    from yaml._yaml import CParser as _Parser
+except ImportError:  # pragma: no cover - PyYAML built without libyaml: the pure-Python parser
+    _Parser = None
 _CORE_TAGS = {
     "tag:yaml.org,2002:str",
     "tag:yaml.org,2002:int",

@@ -1,0 +1,58 @@
+"""`EscSecretStore`: the ClusterSecretStore of one environment, reading its Pulumi ESC environment.
+
+It authenticates with the one secret created by hand (the ESC access token, in a bootstrap
+namespace) and serves only the environment's own namespaces, so development pods can never read
+production values.
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
+
+from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.spec.models import Esc
+
+
+class EscSecretStoreProps(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(description="ClusterSecretStore name.")
+    environment: str = Field(description="Environment it serves.")
+    esc: Esc = Field(description="Organization, project, environment and token location.")
+    namespaces: tuple[str, ...] = Field(description="The only namespaces allowed to use the store.")
+
+
+class EscSecretStore(SophiaConstruct):
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: EscSecretStoreProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        p = props
+        labels = {
+            "app.kubernetes.io/name": "pulumi-esc",
+            "app.kubernetes.io/instance": f"pulumi-esc-{p.environment}",
+            "app.kubernetes.io/component": "secret-store",
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+        }
+        token = p.esc.token_secret
+        self._emit(folder, {
+            "apiVersion": "external-secrets.io/v1",
+            "kind": "ClusterSecretStore",
+            "metadata": metadata(p.name, labels, wave=-5),
+            "spec": {
+                "provider": {
+                    "pulumi": {
+                        "organization": p.esc.organization,
+                        "project": p.esc.project,
+                        "environment": p.esc.environment,
+                        "auth": {
+                            "accessToken": {
+                                "secretRef": {"namespace": token.namespace, "name": token.name, "key": token.key}
+                            }
+                        },
+                    }
+                },
+                "conditions": [{"namespaces": list(p.namespaces)}],
+            },
+        })
