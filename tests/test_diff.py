@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sophia.diff import compare
 from sophia.diff.command import diff
@@ -177,6 +179,32 @@ def test_unreadable_and_duplicate_objects_are_all_reported() -> None:
     ]
 
 
+_PATHS = [f"{env}/{app}/Deployment-{name}.yaml" for env in ("production", "dev") for app in ("core", "web") for name in ("a", "b")]
+_POOL = st.dictionaries(
+    st.sampled_from(_PATHS),
+    st.integers(min_value=0, max_value=3), max_size=8)
+
+
+def _deployments(spec: dict[str, int]) -> dict[str, str]:
+    return tree(*((p, deployment(p.rsplit("-", 1)[1][:-5], replicas=r)) for p, r in spec.items()))
+
+
+@given(_POOL, _POOL)
+def test_comparing_both_ways_mirrors_the_changes(a: dict[str, int], b: dict[str, int]) -> None:
+    """Identity ignores the app folder, so draw each name once per environment before comparing."""
+    def unique(spec: dict[str, int]) -> dict[str, int]:
+        seen: dict[tuple[str, str], str] = {}
+        for p in sorted(spec):
+            seen.setdefault((p.split("/")[0], p.rsplit("/", 1)[1]), p)
+        return {p: spec[p] for p in seen.values()}
+
+    old, new = _deployments(unique(a)), _deployments(unique(b))
+    assert not compare(old, old).has_differences
+    forth, back = compare(old, new).changes, compare(new, old).changes
+    flip = {"added": "removed", "removed": "added", "changed": "changed"}
+    assert sorted((c.env, c.key, flip[c.status]) for c in forth) == sorted((c.env, c.key, c.status) for c in back)
+
+
 # -- risks -------------------------------------------------------------------------------------------------
 
 DEP = "production/core/Deployment-api.yaml"
@@ -303,6 +331,14 @@ def test_markdown_fence_outgrows_backticks_in_the_content() -> None:
 
     old, new = config("1"), config("```")
     assert "````diff" in render_markdown(compare(old, new))
+
+
+def test_markdown_leaves_the_diffs_out_when_too_long_for_a_comment() -> None:
+    report = _risky_report()
+    full, short = render_markdown(report), render_markdown(report, max_chars=500)
+    assert "```diff" in full and "```diff" not in short
+    assert "> The diffs are left out to fit in one comment; run `sophia diff` locally to see them." in short
+    assert "### ⚠️ Risks (2)" in short and "| production | core | 0 | 1 | 0 | ⚠️ 1 |" in short
 
 
 def test_text_is_plain_without_colour_and_styled_with_it() -> None:
