@@ -1,0 +1,1 @@
+"""Importers: existing deployment files -> a complete, compilable environments folder."""

@@ -1,0 +1,68 @@
+"""`sophia import compose FILE... --out DIR`: the click commands of the importer."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from sophia.importer.compose import ComposeError, ComposeFile, read_compose
+from sophia.importer.mapping import import_files
+from sophia.importer.output import render, write
+
+
+def display_name(path: Path, base: Path | None) -> str:
+    """How a file is named in the report: relative to `base` when it lies under it."""
+    if base is not None:
+        try:
+            return path.resolve().relative_to(base.resolve()).as_posix()
+        except ValueError:
+            pass
+    return path.as_posix()
+
+
+def run_import(paths: list[Path], out: Path, base: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """Read, map and write; returns the files written and the files that could not be read."""
+    files: list[ComposeFile] = []
+    errors: list[str] = []
+    for p in paths:
+        try:
+            files.append(read_compose(p, display_name(p, base)))
+        except ComposeError as exc:
+            errors.append(str(exc))
+    if errors:
+        return {}, errors
+    result = import_files(files)
+    rendered = render(result)
+    write(rendered, out)
+    return rendered, []
+
+
+@click.group("import")
+def import_() -> None:
+    """Import existing deployment files into an environments folder."""
+
+
+@import_.command("compose")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Environments folder to write.")
+@click.option("--base", "base", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Name files in the report relative to this folder.")
+def compose(files: tuple[Path, ...], out: Path, base: Path | None) -> None:
+    """Read docker-compose / swarm stack FILES and write a compilable environments folder to OUT.
+
+    Also writes OUT/import-report.json and OUT/import-report.md. Exit status 1 when a file cannot be read.
+    """
+    written, errors = run_import(list(files), out, base)
+    if errors:
+        for e in errors:
+            click.echo(e, err=True)
+        sys.exit(1)
+    import json
+
+    data = json.loads(written["import-report.json"])
+    click.echo(
+        f"{out}: {data['imported']} of {data['service_definitions']} definitions imported without a hand edit, "
+        f"{data['services_written']} services written, {len(data['flagged'])} flags (see {out / 'import-report.md'})"
+    )

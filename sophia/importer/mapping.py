@@ -1,0 +1,1000 @@
+"""Mapping: compose service definitions -> catalogue entries, release tags, flags and notes.
+
+Every definition is mapped the same way (so every file's hazards are reported), then definitions
+that share an image repository are merged into one service: the first definition met supplies the
+content, the others are listed as duplicates. Dependencies are resolved last, once every service
+has its final name and ports.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import shlex
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
+from sophia.importer.report import KINDS, Definition, Flag, Note, Report
+
+APPLICATION = "imported"
+POOL = "imported-default"
+GPU_POOL = "imported-gpu"
+PLACEHOLDER_TAG = "0.0.0-set-me"
+DEFAULT_GPU_MODEL = "GH200"
+DEFAULT_VOLUME_SIZE = "10Gi"
+DEFAULT_REQUESTS = {"cpu": "100m", "memory": "256Mi"}
+DEFAULT_LIMITS = {"cpu": "1", "memory": "1Gi"}
+
+_IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
+_LOOPBACK = {"127.0.0.1", "0.0.0.0"}
+_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
+_SENSITIVE = re.compile(
+    r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|SECRETS|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|KEY|CREDENTIALS?|DSN)(_|$)"
+)
+_LLM_KEY = re.compile(r"^(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY$")
+_LLM_PROVIDERS = {"OPENAI": "openai", "ANTHROPIC": "anthropic", "GROQ": "groq", "MISTRAL": "mistral-ai",
+                  "TOGETHER": "together-ai", "PERPLEXITY": "perplexity-ai", "OPENROUTER": "openrouter"}
+_SHELL_META = re.compile(r"[|&;<>$`()*?\\\"']")
+_DURATION = re.compile(r"([0-9.]+)(ms|us|ns|h|m|s)")
+_MEMORY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)\s*([kmgt]?)(?:i?b)?$", re.IGNORECASE)
+
+WEAK_VALUES = frozenset({
+    "changeme", "change-me", "change_me", "admin", "password", "passwd", "secret", "sophia_password", "postgres",
+    "root", "default", "test", "example", "123456", "12345678", "qwerty", "letmein", "sophia", "pass",
+})
+"""Values a password must never have (compared case-insensitively)."""
+
+KNOWN_PORTS: dict[int, tuple[str, str]] = {
+    5432: ("postgres", "postgresql"),
+    6379: ("redis", "redis"),
+    3306: ("mysql", "mysql"),
+    27017: ("mongodb", "mongodb"),
+    5672: ("amqp", "amqp"),
+    1025: ("smtp", "smtp"),
+    443: ("https", "https"),
+}
+"""Well-known container ports: (port name, URL scheme)."""
+
+KNOWN_IMAGES: dict[str, dict[str, Any]] = {
+    "postgres": {"port": 5432, "component": "database", "scratch": ["/var/run/postgresql"]},
+    "pgvector/pgvector": {"port": 5432, "component": "database", "scratch": ["/var/run/postgresql"]},
+    "redis": {"port": 6379, "component": "cache", "scratch": []},
+    "weaviate/weaviate": {"port": 8080, "component": "database", "scratch": []},
+    "semitechnologies/weaviate": {"port": 8080, "component": "database", "scratch": []},
+}
+"""Images whose port and role we know when a compose file does not say."""
+
+
+@dataclass
+class _Mapped:
+    """One definition after mapping, before merging and dependency resolution."""
+
+    src: ComposeService
+    name: str
+    repository: str | None = None
+    tag: str | None = None
+    entry: dict[str, Any] = field(default_factory=dict)
+    flags: list[Flag] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    refs: list[tuple[str, str, str, int | None, bool, str]] = field(default_factory=list)
+    llm: list[str] = field(default_factory=list)
+    depends_on: list[str] = field(default_factory=list)
+    host_ports: list[int] = field(default_factory=list)
+    final: str | None = None
+
+    def flag(self, kind: str, detail: str) -> None:
+        assert kind in KINDS, kind
+        self.flags.append(Flag(self.src.file, self.src.name, kind, detail))
+
+    def note(self, kind: str, detail: str) -> None:
+        self.notes.append(Note(self.src.file, self.src.name, kind, detail))
+
+    @property
+    def blocking(self) -> list[str]:
+        return sorted({f.kind for f in self.flags if KINDS[f.kind][0]})
+
+
+@dataclass
+class ImportResult:
+    """What the import produces: catalogue entries, release tags and the report."""
+
+    services: dict[str, dict[str, Any]]
+    tags: dict[str, str]
+    report: Report
+    llm_providers: list[str] = field(default_factory=list)
+
+    @property
+    def needs_gpu_pool(self) -> bool:
+        return any("gpu" in s for s in self.services.values())
+
+
+def normalise_name(name: str) -> str:
+    """A compose service name as a DNS-1035 label (`ai_memory_v2` -> `ai-memory-v2`)."""
+    out = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
+    out = re.sub(r"-{2,}", "-", out)
+    if not out or not out[0].isalpha():
+        out = "svc-" + out
+    return out[:63].rstrip("-")
+
+
+def is_sensitive(name: str) -> bool:
+    """Whether an env var name looks like it holds a secret (a `*_FILE` path does not)."""
+    upper = name.upper()
+    if upper.endswith("_FILE"):
+        return False
+    return bool(_SENSITIVE.search(upper))
+
+
+def esc_key(service: str, name: str) -> str:
+    """The Pulumi ESC path of a secret: `<service>.<name>` in lower case with `_` (`ai_memory.openai_api_key`)."""
+
+    def part(text: str) -> str:
+        out = re.sub(r"[^a-z0-9_]+", "_", text.lower()).strip("_") or "value"
+        return out if out[0].isalpha() else "s_" + out
+
+    return f"{part(service)}.{part(name)}"
+
+
+def is_weak(value: str) -> bool:
+    """A well-known weak password or placeholder."""
+    low = value.strip().lower()
+    return low in WEAK_VALUES or "changeme" in low or low.endswith("_password")
+
+
+def import_files(files: list[ComposeFile]) -> ImportResult:
+    """Map every service of `files` (in the given order) into one catalogue."""
+    defaults: dict[str, set[str]] = {}
+    for f in files:
+        for s in f.services:
+            collect_defaults(s.raw, defaults)
+    inferred = {k: next(iter(v)) for k, v in sorted(defaults.items()) if len(v) == 1}
+    ip_owners = _ip_owners(files)
+
+    mapped: list[_Mapped] = []
+    for f in files:
+        file_defs = [_map_definition(s, f, inferred, ip_owners) for s in f.services]
+        _port_clashes(file_defs)
+        mapped.extend(file_defs)
+
+    # Merge by image repository; name each service.
+    groups: dict[str, list[_Mapped]] = {}
+    for m in mapped:
+        if m.repository is not None:
+            groups.setdefault(m.repository, []).append(m)
+    used: set[str] = set()
+    services: dict[str, dict[str, Any]] = {}
+    tags: dict[str, str] = {}
+    primaries: dict[str, _Mapped] = {}
+    duplicates: dict[str, list[str]] = {}
+    for repo, members in groups.items():
+        first = members[0]
+        final = _unique_name(first, repo, used)
+        used.add(final)
+        for m in members:
+            m.final = final
+        primaries[final] = first
+        services[final] = first.entry
+        tags[final] = _pick_tag(members)
+        if len(members) > 1:
+            where = [f"{m.src.file}:{m.src.name}" for m in members]
+            duplicates[final] = where
+            for m in members:
+                others = ", ".join(w for w in where if w != f"{m.src.file}:{m.src.name}")
+                m.note("duplicate-merged", f"same image repository {repo} as {others}")
+            tag_set = sorted({m.tag for m in members if m.tag})
+            if len(tag_set) > 1:
+                first.note("tag-conflict", f"tags differ between duplicates ({', '.join(tag_set)}); release uses {tags[final]}")
+        if first.src.name != final:
+            first.note("name-normalised", f"compose name {first.src.name!r} written as {final!r}")
+        old, new = esc_key(first.name, "x")[:-2], esc_key(final, "x")[:-2]
+        for ref in first.entry.get("secrets", {}).values():
+            if ref["key"].startswith(old + "."):
+                ref["key"] = new + ref["key"][len(old):]
+
+    by_file: dict[str, dict[str, _Mapped]] = {}
+    for m in mapped:
+        by_file.setdefault(m.src.file, {})[m.src.name] = m
+    for prim in primaries.values():
+        _resolve_dependencies(prim, by_file[prim.src.file], services)
+    _break_cycles(primaries, services)
+
+    definitions: list[Definition] = []
+    for m in mapped:
+        if m.final is None:
+            definitions.append(Definition(m.src.file, m.src.name, None, False, m.blocking))
+            continue
+        prim = primaries[m.final]
+        blocking = set(prim.blocking)
+        if tags[m.final] != PLACEHOLDER_TAG:
+            blocking -= {"tag-latest", "tag-missing", "tag-unresolved"}
+        definitions.append(Definition(m.src.file, m.src.name, m.final, not blocking, sorted(blocking)))
+
+    report = Report(
+        files=[f.file for f in files],
+        definitions=definitions,
+        flags=[fl for m in mapped for fl in m.flags],
+        notes=[n for m in mapped for n in m.notes],
+        duplicates=duplicates,
+    )
+    providers = sorted({p for prim in primaries.values() for p in prim.llm})
+    return ImportResult(dict(sorted(services.items())), dict(sorted(tags.items())), report, providers)
+
+
+def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
+    candidates = [first.name, normalise_name(repo.rsplit("/", 1)[-1])]
+    for c in candidates:
+        if c not in used:
+            if c != first.name:
+                first.note("name-clash", f"{first.name!r} is taken by another image; written as {c!r}")
+            return c
+    n = 2
+    while f"{first.name}-{n}" in used:
+        n += 1
+    first.note("name-clash", f"{first.name!r} is taken by another image; written as {first.name}-{n!s}")
+    return f"{first.name}-{n}"
+
+
+def _pick_tag(members: list[_Mapped]) -> str:
+    real = [m.tag for m in members if m.tag and m.tag != "latest" and _TAG.match(m.tag)]
+    if not real:
+        return PLACEHOLDER_TAG
+    counts = Counter(real)
+    best = max(counts.values())
+    return next(t for t in real if counts[t] == best)
+
+
+# ---------------------------------------------------------------------------------------------
+# One definition
+
+
+def _map_definition(src: ComposeService, cfile: ComposeFile, inferred: dict[str, str], ip_owners: dict[str, str]) -> _Mapped:
+    m = _Mapped(src, normalise_name(src.name))
+    raw = src.raw
+    if "image" not in raw or raw.get("image") in (None, ""):
+        if "build" in raw:
+            m.flag("build-without-image", "only `build:` is given, no image to deploy: not imported")
+        else:
+            m.flag("no-image", "no `image:` and no `build:` (an override fragment?): not imported")
+        _scan_ips(m, raw, ip_owners, set())
+        return m
+    if "build" in raw:
+        m.note("build-ignored", "`build:` ignored; the stated image is deployed")
+    _image(m, raw["image"], inferred)
+    entry = m.entry
+    entry["application"] = APPLICATION
+    known = KNOWN_IMAGES.get(m.repository or "", {})
+    entry["component"] = known.get("component", "service")
+    entry["description"] = f"Imported from {src.file} (compose service {src.name})"
+    if m.repository is None:
+        return m
+    entry["image"] = {"repository": m.repository}
+    ports = _ports(m, raw, known)
+    scratch, volumes = _volumes(m, raw, cfile)
+    reported_ips: set[str] = set()
+    env, secrets = _environment(m, raw, ip_owners, reported_ips)
+    _swarm_secrets(m, raw, secrets)
+    _command(m, raw, env, secrets, reported_ips)
+    probes = _healthcheck(m, raw, ports)
+    if not probes and ports:
+        first = next(iter(ports))
+        probes = {"liveness": {"tcp": {"port": first}}, "readiness": {"tcp": {"port": first}}}
+        m.note("probe-defaulted", f"no health check; a TCP probe on port {first} was written")
+    entry["resources"] = _resources(m, raw)
+    gpu = _gpu(m, raw)
+    entry["replicas"] = _replicas(m, raw)
+    entry["placement"] = {"pool": GPU_POOL if gpu else POOL}
+    _placement_notes(m, raw)
+    _security(m, raw)
+    if ports:
+        entry["ports"] = ports
+    if env:
+        entry["env"] = env
+    if secrets:
+        entry["secrets"] = secrets
+    if probes:
+        entry["probes"] = probes
+    if gpu:
+        entry["gpu"] = gpu
+    if volumes:
+        entry["volumes"] = volumes
+        entry["type"] = "stateful"
+    else:
+        entry["type"] = "web" if ports else "worker"
+    base_scratch = ["/tmp", *known.get("scratch", [])]
+    entry["scratch"] = sorted(dict.fromkeys([*base_scratch, *scratch]))
+    m.depends_on = _depends_on(raw)
+    _scan_ips(m, raw, ip_owners, reported_ips)
+    return m
+
+
+def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
+    text = scalar(value).text.strip()
+    digest = None
+    if "@" in text:
+        text, digest = text.split("@", 1)
+    repo, tag = text, None
+    slash = text.rfind("/")
+    colon = text.rfind(":")
+    if colon > slash:
+        repo, tag = text[:colon], text[colon + 1 :]
+    if "${" in repo:  # the registry part only: a tag is never guessed
+        again = interpolate(repo, inferred)
+        used = [k for k, _ in again.defaults]
+        if used:
+            m.note("variable-inferred", ", ".join(f"${{{k}}} taken as {inferred[k]!r} (its default elsewhere in the import)" for k in used))
+        repo = again.text
+    if repo.startswith("docker.io/"):
+        repo = repo[len("docker.io/") :]
+    if repo.startswith("library/"):
+        repo = repo[len("library/") :]
+    if "${" in repo or not _REPOSITORY.match(repo.lower()):
+        m.flag("image-unresolved", f"image repository {repo!r} cannot be used; placeholder set-me/{m.name} written")
+        repo = f"set-me/{m.name}"
+    m.repository = repo.lower()
+    if digest:
+        m.note("digest-ignored", "an image digest was given; only the tag is imported")
+    if tag is None:
+        m.flag("tag-missing", f"image {m.repository} has no tag; release gets {PLACEHOLDER_TAG}")
+    elif "${" in tag:
+        m.flag("tag-unresolved", f"image tag {tag!r} is an unset variable; release gets {PLACEHOLDER_TAG}")
+    elif tag == "latest":
+        m.flag("tag-latest", f"image {m.repository}:latest is not a version; release gets {PLACEHOLDER_TAG}")
+    elif not _TAG.match(tag):
+        m.flag("tag-unresolved", f"image tag {tag!r} is not a valid tag; release gets {PLACEHOLDER_TAG}")
+    else:
+        m.tag = tag
+
+
+# ---------------------------------------------------------------------------------------------
+# Ports
+
+
+def _parse_port(item: Any) -> tuple[int | None, str, int | None, str]:
+    """(container port, protocol, published host port, text) of one `ports:` entry."""
+    if isinstance(item, dict):
+        target = scalar(item.get("target")).text
+        published = scalar(item.get("published")).text if item.get("published") is not None else ""
+        proto = scalar(item.get("protocol", "tcp")).text.lower()
+        return _int(target), "UDP" if proto == "udp" else "TCP", _int(published.split("-")[0]), f"{published}:{target}"
+    text = scalar(item).text
+    proto = "TCP"
+    if "/" in text:
+        text, p = text.rsplit("/", 1)
+        proto = "UDP" if p.lower() == "udp" else "TCP"
+    parts = text.split(":")
+    container = parts[-1].split("-")[0]
+    host = parts[-2].split("-")[0] if len(parts) >= 2 else ""
+    return _int(container), proto, _int(host), text
+
+
+def _int(text: str) -> int | None:
+    try:
+        value = int(str(text).strip())
+    except ValueError:
+        return None
+    return value if 1 <= value <= 65535 else None
+
+
+def _port_entry(ports: dict[str, dict[str, Any]], port: int, proto: str = "TCP", scheme: str | None = None) -> str:
+    for name, p in ports.items():
+        if p["port"] == port and p.get("protocol", "TCP") == proto:
+            return name
+    if proto == "UDP":
+        name, sch = f"udp-{port}", "udp"
+    elif port in KNOWN_PORTS:
+        name, sch = KNOWN_PORTS[port]
+    elif "http" not in ports:
+        name, sch = "http", "http"
+    else:
+        name, sch = f"http-{port}", "http"
+    if name in ports:
+        name = f"p-{port}"
+    entry: dict[str, Any] = {"port": port}
+    if proto == "UDP":
+        entry["protocol"] = "UDP"
+    sch = scheme or sch
+    if sch != "http":
+        entry["scheme"] = sch if sch != "udp" else "http"
+    ports[name] = entry
+    return name
+
+
+def _ports(m: _Mapped, raw: dict[str, Any], known: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    ports: dict[str, dict[str, Any]] = {}
+    for item in list(raw.get("ports") or []) + list(raw.get("expose") or []):
+        container, proto, host, text = _parse_port(item)
+        if container is None:
+            m.note("port-skipped", f"port {text!r} has no usable container port")
+            continue
+        _port_entry(ports, container, proto)
+        if host is not None and item not in (raw.get("expose") or []):
+            m.host_ports.append(host)
+    if not ports and known.get("port"):
+        _port_entry(ports, int(known["port"]))
+        m.note("port-inferred", f"no ports given; {known['port']} is the image's well-known port")
+    return ports
+
+
+def _port_clashes(defs: list[_Mapped]) -> None:
+    seen: dict[int, _Mapped] = {}
+    for d in defs:
+        for hp in sorted(set(d.host_ports)):
+            other = seen.get(hp)
+            if other is None:
+                seen[hp] = d
+                continue
+            d.flag("port-clash", f"host port {hp} is also published by {other.src.name}")
+            other.flag("port-clash", f"host port {hp} is also published by {d.src.name}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Volumes
+
+
+def _volumes(m: _Mapped, raw: dict[str, Any], cfile: ComposeFile) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    scratch: list[str] = []
+    volumes: dict[str, dict[str, Any]] = {}
+    for item in raw.get("volumes") or []:
+        if isinstance(item, dict):
+            vtype = str(item.get("type", "volume"))
+            source = scalar(item.get("source", "")).text
+            target = scalar(item.get("target", "")).text
+            read_only = bool(item.get("read_only"))
+        else:
+            parts = scalar(item).text.split(":")
+            if len(parts) == 1:
+                source, target, mode = "", parts[0], ""
+            else:
+                source, target = parts[0], parts[1]
+                mode = parts[2] if len(parts) > 2 else ""
+            read_only = "ro" in mode.split(",")
+            vtype = "bind" if source.startswith(("/", ".", "~", "$")) else ("volume" if source else "anonymous")
+        if not target.startswith("/"):
+            m.note("volume-skipped", f"volume {item!r} has no absolute target")
+            continue
+        if vtype == "tmpfs" or vtype == "anonymous" or (vtype == "volume" and not source):
+            scratch.append(target)
+        elif vtype == "bind":
+            if source.endswith("docker.sock"):
+                m.flag("docker-socket", f"{source} mounted at {target}: not imported")
+            elif read_only or _looks_like_file(target):
+                m.flag("host-bind-mount", f"host path {source} -> {target} left out (read-only or a file; the image's own content is used)")
+            else:
+                m.flag("host-bind-mount", f"host path {source} -> {target} replaced by a scratch emptyDir")
+                scratch.append(target)
+        else:
+            vname = normalise_name(source)
+            if vname in volumes:
+                vname = f"{vname}-{len(volumes)}"
+            volumes[vname] = {"mountPath": target, "size": DEFAULT_VOLUME_SIZE}
+            m.note("volume-size-defaulted", f"named volume {source} -> {target}: size {DEFAULT_VOLUME_SIZE} (compose gives none)")
+            if source not in cfile.volumes:
+                m.note("volume-undeclared", f"volume {source} is not declared under top-level volumes")
+    return scratch, volumes
+
+
+def _looks_like_file(path: str) -> bool:
+    last = path.rstrip("/").rsplit("/", 1)[-1]
+    return "." in last and not last.startswith(".")
+
+
+# ---------------------------------------------------------------------------------------------
+# Environment, secrets, command
+
+
+def _env_items(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    env = raw.get("environment")
+    items: list[tuple[str, Any]] = []
+    if isinstance(env, dict):
+        items = [(str(k), v) for k, v in env.items()]
+    elif isinstance(env, list):
+        for entry in env:
+            text = str(entry)
+            if "=" in text:
+                k, v = text.split("=", 1)
+                items.append((k.strip(), v))
+            else:
+                items.append((text.strip(), None))
+    return items
+
+
+def _environment(
+    m: _Mapped, raw: dict[str, Any], ip_owners: dict[str, str], reported: set[str]
+) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    env: dict[str, str] = {}
+    secrets: dict[str, dict[str, str]] = {}
+    if raw.get("env_file"):
+        m.note("env-file-not-read", "env_file is not read (its values are not known to the import)")
+    for name, value in _env_items(raw):
+        if not _ENV_NAME.match(name):
+            m.note("env-skipped", f"{name!r} is not a valid env var name")
+            continue
+        iv = scalar(value) if value is not None else Interpolated(f"${{{name}}}", (name,))
+        url = _URL.match(iv.text.strip())
+        creds = bool(url and url.group(2) and ":" in url.group(2))
+        ips = [ip for ip in _IPV4.findall(iv.text)]
+        if _LLM_KEY.match(name):
+            _secret_flags(m, name, value, iv, creds)
+            m.entry["callsLlm"] = True
+            m.llm.append(_LLM_PROVIDERS.get(name.split("_")[0], "openrouter"))
+            m.note("llm-key-to-gateway", f"{name} not imported: the service calls the LLM gateway (callsLlm), which holds provider keys")
+            continue
+        if is_sensitive(name) or creds:
+            secrets[name] = {"key": esc_key(m.name, name)}
+            _secret_flags(m, name, value, iv, creds)
+            if url and not ips:
+                m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text))
+            continue
+        if ips:
+            for ip in ips:
+                m.flag("ip-literal", f"{name} holds {ip} ({_owner(ip, ip_owners)}); the variable was left out")
+                reported.add(ip)
+            continue
+        if url is not None:
+            exact = not (url.group(5) or "").strip("/") and not url.group(6) and not iv.text.strip().startswith("jdbc:")
+            m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text))
+        if iv.unresolved:
+            m.flag("env-unresolved", f"{name} needs ${{{', '.join(iv.unresolved)}}}, which is unset; left out")
+            continue
+        env[name] = iv.text
+    return env, secrets
+
+
+def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bool) -> None:
+    for var, default in iv.defaults:
+        if default and is_weak(default):
+            m.flag("weak-default", f"{name}: the default of ${{{var}}} is a well-known weak value")
+        elif default:
+            m.flag("secret-literal", f"{name}: ${{{var}}} has a literal default; it became an ESC reference")
+    raw_text = "" if value is None else str(value)
+    if "$" in raw_text or not raw_text:
+        if creds:
+            url = _URL.match(iv.text.strip())
+            password = (url.group(2) or "").split(":", 1)[1] if url else ""
+            if password and "${" not in password:
+                m.flag("secret-literal", f"{name}: a URL with a literal password; it became an ESC reference")
+                if is_weak(password):
+                    m.flag("weak-default", f"{name}: the password in the URL is a well-known weak value")
+        return
+    m.flag("secret-literal", f"{name} is written literally; it became an ESC reference")
+    check = raw_text
+    url = _URL.match(raw_text.strip())
+    if url and url.group(2) and ":" in url.group(2):
+        check = url.group(2).split(":", 1)[1]
+    if is_weak(check):
+        m.flag("weak-default", f"{name}: the literal value is a well-known weak value")
+
+
+def _swarm_secrets(m: _Mapped, raw: dict[str, Any], secrets: dict[str, dict[str, str]]) -> None:
+    for item in raw.get("secrets") or []:
+        if isinstance(item, dict):
+            source = str(item.get("source", ""))
+            target = str(item.get("target", source))
+        else:
+            source = target = str(item)
+        if not source:
+            continue
+        key = re.sub(r"[^A-Za-z0-9_]", "_", source).upper()
+        if not re.match(r"^[A-Z_]", key):
+            key = "S_" + key
+        if key in secrets:
+            key += "_FILE"
+        mount = target if target.startswith("/") else f"/run/secrets/{target}"
+        secrets[key] = {"key": esc_key(m.name, source), "mountPath": mount}
+        m.note("swarm-secret", f"swarm secret {source} -> ESC {esc_key(m.name, source)}, mounted at {mount}")
+
+
+def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict[str, dict[str, str]], reported: set[str]) -> None:
+    for key, field_name in (("entrypoint", "command"), ("command", "args")):
+        value = raw.get(key)
+        if value is None:
+            continue
+        argv = shlex.split(str(value)) if isinstance(value, str) else [str(v) for v in value]
+        out: list[str] = []
+        dropped = False
+        for arg in argv:
+            iv = interpolate(arg)
+            text = iv.text
+            for var in iv.unresolved:
+                text = text.replace(f"${{{var}}}", f"$({var})")
+                if is_sensitive(var):
+                    secrets.setdefault(var, {"key": esc_key(m.name, var)})
+                    m.note("command-secret", f"{key} uses ${{{var}}}: taken from ESC {esc_key(m.name, var)} as $({var})")
+                elif var not in env:
+                    m.flag("env-unresolved", f"{key} uses ${{{var}}}, which is unset")
+            ips = _IPV4.findall(text)
+            if ips:
+                for ip in ips:
+                    m.flag("ip-literal", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
+                    reported.add(ip)
+                dropped = True
+            out.append(text)
+        if dropped:
+            continue
+        m.entry[field_name] = out
+
+
+def _describe_ip(ip: str) -> str:
+    return "all interfaces" if ip == "0.0.0.0" else "loopback" if ip.startswith("127.") else "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Health checks
+
+
+def _seconds(value: Any, default: int) -> int:
+    if value is None:
+        return default
+    text = scalar(value).text
+    total = 0.0
+    found = False
+    for number, unit in _DURATION.findall(text):
+        found = True
+        total += float(number) * {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 1e-6, "ns": 1e-9}[unit]
+    if not found:
+        return default
+    return max(1, math.ceil(total))
+
+
+def _healthcheck(m: _Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    hc = raw.get("healthcheck")
+    if not isinstance(hc, dict) or hc.get("disable") or "test" not in hc:
+        return {}
+    test = hc["test"]
+    if isinstance(test, list):
+        words = [scalar(t).text for t in test]
+        if not words or words[0] == "NONE":
+            return {}
+        if words[0] == "CMD-SHELL":
+            argv = _shell(" ".join(words[1:]))
+        elif words[0] == "CMD":
+            argv = words[1:]
+        else:
+            argv = words
+    else:
+        argv = _shell(scalar(test).text)
+    if not argv:
+        return {}
+    check: dict[str, Any] = {}
+    if argv[0] in ("curl", "wget"):
+        for arg in argv[1:]:
+            hm = re.match(r"^https?://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::([0-9]+))?(/[^\s]*)?$", arg)
+            if hm:
+                port = int(hm.group(2) or (443 if arg.startswith("https") else 80))
+                check = {"http": {"path": hm.group(3) or "/", "port": _port_entry(ports, port)}}
+                break
+    if not check:
+        argv = [re.sub(r"\b127\.0\.0\.1\b", "localhost", a) for a in argv]
+        if any(_IPV4.search(a) for a in argv):
+            m.note("probe-skipped", "the health check names an IP address; no probe written")
+            return {}
+        check = {"exec": argv}
+    probe: dict[str, Any] = dict(check)
+    probe["periodSeconds"] = _seconds(hc.get("interval"), 30)
+    probe["timeoutSeconds"] = _seconds(hc.get("timeout"), 30)
+    retries = _int(scalar(hc.get("retries")).text) if hc.get("retries") is not None else None
+    probe["failureThreshold"] = retries or 3
+    start = _seconds(hc.get("start_period"), 0) if hc.get("start_period") is not None else 0
+    if start:
+        probe["initialDelaySeconds"] = start
+    return {"liveness": probe, "readiness": dict(probe)}
+
+
+def _shell(text: str) -> list[str]:
+    text = text.strip()
+    if not text:
+        return []
+    if _SHELL_META.search(text):
+        return ["sh", "-c", text]
+    return shlex.split(text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources, GPUs, replicas, placement
+
+
+def _cpu(value: Any) -> str | None:
+    try:
+        cores = float(scalar(value).text)
+    except ValueError:
+        return None
+    milli = max(1, round(cores * 1000))
+    return str(milli // 1000) if milli % 1000 == 0 else f"{milli}m"
+
+
+def _memory(value: Any) -> str | None:
+    mm = _MEMORY.match(scalar(value).text.strip())
+    if mm is None:
+        return None
+    factor = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}[mm.group(2).lower()]
+    size = float(mm.group(1)) * factor
+    mib = math.ceil(size / 1024**2)
+    return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
+
+
+def _milli(cpu: str) -> float:
+    return float(cpu[:-1]) if cpu.endswith("m") else float(cpu) * 1000
+
+
+def _bytes(mem: str) -> float:
+    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
+    for u, f in units.items():
+        if mem.endswith(u):
+            return float(mem[: -len(u)]) * f
+    return float(mem)
+
+
+def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
+    res = deploy.get("resources") if isinstance(deploy.get("resources"), dict) else {}
+    lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
+    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
+    limits = {"cpu": _cpu(lim["cpus"]) if "cpus" in lim else (_cpu(raw["cpus"]) if "cpus" in raw else None),
+              "memory": _memory(lim["memory"]) if "memory" in lim else (_memory(raw["mem_limit"]) if "mem_limit" in raw else None)}
+    requests = {"cpu": _cpu(rsv["cpus"]) if "cpus" in rsv else None,
+                "memory": _memory(rsv["memory"]) if "memory" in rsv
+                else (_memory(raw["mem_reservation"]) if "mem_reservation" in raw else None)}
+    defaulted: list[str] = []
+    for k in ("cpu", "memory"):
+        if requests[k] is None and limits[k] is not None:
+            requests[k] = limits[k]  # Kubernetes' own rule: requests default to limits
+        if requests[k] is None:
+            requests[k] = DEFAULT_REQUESTS[k]
+            defaulted.append(f"requests.{k}={DEFAULT_REQUESTS[k]}")
+        if limits[k] is None:
+            limits[k] = DEFAULT_LIMITS[k]
+            defaulted.append(f"limits.{k}={DEFAULT_LIMITS[k]}")
+    req_cpu, lim_cpu = str(requests["cpu"]), str(limits["cpu"])
+    if _milli(lim_cpu) < _milli(req_cpu):
+        limits["cpu"] = req_cpu
+    if _bytes(str(limits["memory"])) < _bytes(str(requests["memory"])):
+        limits["memory"] = requests["memory"]
+    if defaulted:
+        m.note("resources-defaulted", "compose gives none for " + ", ".join(defaulted))
+    return {"limits": {k: str(v) for k, v in limits.items()}, "requests": {k: str(v) for k, v in requests.items()}}
+
+
+def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
+    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
+    res = deploy.get("resources") if isinstance(deploy.get("resources"), dict) else {}
+    counts: list[int] = []
+    for where, block in (("deploy.resources", res), ("deploy.resources.limits", res.get("limits"))):
+        if isinstance(block, dict) and "generic_resources" in block:
+            m.flag("invalid-gpu", f"generic_resources under {where} (it belongs under reservations): GPU not imported")
+    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
+    for item in rsv.get("generic_resources") or []:
+        spec = item.get("discrete_resource_spec") if isinstance(item, dict) else None
+        if not isinstance(spec, dict) or "gpu" not in str(spec.get("kind", "")).lower():
+            continue
+        counts.extend(_gpu_count(m, spec.get("value"), "generic_resources value"))
+    for dev in rsv.get("devices") or []:
+        if not isinstance(dev, dict):
+            continue
+        caps = [str(c) for c in dev.get("capabilities") or []]
+        if "gpu" not in caps and str(dev.get("driver", "")) != "nvidia":
+            continue
+        if "count" in dev:
+            counts.extend(_gpu_count(m, dev["count"], "devices count"))
+        elif dev.get("device_ids"):
+            counts.append(len(dev["device_ids"]))
+        else:
+            m.flag("invalid-gpu", "a GPU device reservation without count or device_ids: GPU not imported")
+    if raw.get("runtime") == "nvidia" and not counts:
+        m.flag("invalid-gpu", "runtime: nvidia states no GPU count: GPU not imported")
+    if not counts:
+        return None
+    m.note("gpu-model-defaulted", f"compose names no GPU model; {DEFAULT_GPU_MODEL} assumed")
+    return {"count": max(counts), "models": [DEFAULT_GPU_MODEL]}
+
+
+def _gpu_count(m: _Mapped, value: Any, what: str) -> list[int]:
+    text = scalar(value).text
+    if re.fullmatch(r"[0-9]+", text) and int(text) >= 1:
+        return [int(text)]
+    m.flag("invalid-gpu", f"{what} {text!r} is not a whole number of GPUs: GPU not imported")
+    return []
+
+
+def _replicas(m: _Mapped, raw: dict[str, Any]) -> int:
+    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
+    if deploy.get("mode") == "global":
+        m.note("global-mode", "deploy.mode global (one per node) imported as 1 replica")
+        return 1
+    value = deploy.get("replicas", raw.get("scale"))
+    if value is None:
+        return 1
+    iv = scalar(value)
+    try:
+        n = int(iv.text)
+    except ValueError:
+        m.note("replicas-defaulted", f"replicas {iv.text!r} is not a number; 1 used")
+        return 1
+    return max(n, 0)
+
+
+def _placement_notes(m: _Mapped, raw: dict[str, Any]) -> None:
+    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
+    placement = deploy.get("placement") if isinstance(deploy.get("placement"), dict) else {}
+    constraints = [str(c) for c in placement.get("constraints") or []]
+    if constraints:
+        m.note("placement-not-mapped", "swarm constraints " + "; ".join(constraints) + " -> node pool set by hand")
+
+
+def _security(m: _Mapped, raw: dict[str, Any]) -> None:
+    if raw.get("privileged"):
+        m.flag("privileged", "privileged: true not imported (pods run restricted)")
+    for key in ("network_mode", "pid", "ipc"):
+        if str(raw.get(key, "")) == "host":
+            m.flag("privileged", f"{key}: host not imported")
+    if raw.get("cap_add"):
+        m.flag("privileged", "cap_add " + ", ".join(str(c) for c in raw["cap_add"]) + " not imported")
+
+
+def _depends_on(raw: dict[str, Any]) -> list[str]:
+    dep = raw.get("depends_on")
+    if isinstance(dep, dict):
+        return [str(k) for k in dep]
+    if isinstance(dep, list):
+        return [str(k) for k in dep]
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# IP addresses
+
+
+def _ip_owners(files: list[ComposeFile]) -> dict[str, str]:
+    owners: dict[str, str] = {}
+    for f in files:
+        for s in f.services:
+            nets = s.raw.get("networks")
+            if isinstance(nets, dict):
+                for cfg in nets.values():
+                    if isinstance(cfg, dict) and cfg.get("ipv4_address"):
+                        owners.setdefault(str(cfg["ipv4_address"]), f"service {s.name} of {f.file}")
+            hosts = s.raw.get("extra_hosts")
+            items = hosts.items() if isinstance(hosts, dict) else (str(h).split(":", 1) for h in hosts or [] if ":" in str(h))
+            for host, ip in items:
+                owners.setdefault(str(ip).strip(), f"host {str(host).strip()} (extra_hosts of {s.name})")
+    return owners
+
+
+def _owner(ip: str, owners: dict[str, str]) -> str:
+    if ip in owners:
+        return owners[ip]
+    if ip in _LOOPBACK:
+        return _describe_ip(ip)
+    return "unknown: no service of the import has that address"
+
+
+def _scan_ips(m: _Mapped, raw: Any, owners: dict[str, str], reported: set[str]) -> None:
+    found: set[str] = set()
+
+    def walk(v: Any) -> None:
+        if isinstance(v, dict):
+            for x in v.values():
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str):
+            found.update(_IPV4.findall(interpolate(v).text))
+
+    walk({k: v for k, v in raw.items() if k not in ("healthcheck",)})
+    for ip in sorted(found - reported - {"0.0.0.0"}):
+        m.note("ip-literal-unused", f"{ip} ({_owner(ip, owners)}) appears in a field that is not imported")
+
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies
+
+
+def _resolve_dependencies(m: _Mapped, file_defs: dict[str, _Mapped], services: dict[str, dict[str, Any]]) -> None:
+    entry = services[m.final or ""]
+    env: dict[str, str] = entry.get("env", {})
+    secrets: dict[str, Any] = entry.get("secrets", {})
+    deps: list[dict[str, str]] = []
+    targets: set[str] = set()
+
+    def target_of(host: str) -> tuple[str | None, _Mapped | None]:
+        other = file_defs.get(host)
+        if other is None or other is m:
+            return None, None
+        return other.final, other
+
+    wanted: list[str] = []
+    for name, host, scheme, port, exact, _text in m.refs:
+        final, other = target_of(host)
+        if other is None:
+            continue
+        if final is None:
+            m.flag("dependency-not-imported", f"{name} points at {host}, which was not imported")
+            continue
+        if final == m.final:
+            continue
+        tentry = services[final]
+        tports = tentry.setdefault("ports", {})
+        port = port or (next(iter(tports.values()))["port"] if tports else None) or KNOWN_IMAGES.get(other.repository or "", {}).get("port")
+        if port is None:
+            m.note("dependency-skipped", f"{name} points at {host} without a port, and {final} has none")
+            continue
+        before = set(tports)
+        pname = _port_entry(tports, port, scheme=scheme if scheme in ("redis", "postgresql", "mysql", "mongodb", "amqp") else None)
+        if pname not in before:
+            other_primary = tentry
+            if other_primary.get("type") == "worker":
+                other_primary["type"] = "web"
+            m.note("port-added", f"{final} gets port {port} ({pname}) because {name} points at it")
+        if exact and tports[pname].get("scheme", "http") == scheme and name in env:
+            del env[name]
+            deps.append({"env": name, "port": pname, "service": final})
+            targets.add(final)
+            m.note("url-to-dependency", f"{name}={scheme}://{host}:{port} became a dependency on {final}")
+        else:
+            if name in env and host != final:
+                env[name] = env[name].replace(f"://{host}", f"://{final}", 1)
+            wanted.append(final)
+            m.note("url-kept", f"{name} kept as written (path, credentials or scheme a dependency URL cannot carry); "
+                   f"dependency on {final} added for network access")
+    for dep in m.depends_on:
+        final, other = target_of(dep)
+        if other is None:
+            m.note("dependency-skipped", f"depends_on {dep}: no such service in {m.src.file}")
+            continue
+        if final is None:
+            m.flag("dependency-not-imported", f"depends_on {dep}, which was not imported")
+            continue
+        wanted.append(final)
+    taken = set(env) | set(secrets) | {d["env"] for d in deps}
+    for final in dict.fromkeys(wanted):
+        if final in targets or final == m.final:
+            continue
+        if not services[final].get("ports"):
+            m.note("dependency-skipped", f"{final} has no ports, so a dependency cannot be declared")
+            continue
+        var = final.upper().replace("-", "_") + "_URL"
+        if var in taken:
+            var = final.upper().replace("-", "_") + "_SERVICE_URL"
+        if var in taken:
+            continue
+        taken.add(var)
+        targets.add(final)
+        deps.append({"env": var, "service": final})
+    if deps:
+        entry["dependencies"] = deps
+    if env:
+        entry["env"] = env
+    elif "env" in entry:
+        del entry["env"]
+
+
+def _break_cycles(primaries: dict[str, _Mapped], services: dict[str, dict[str, Any]]) -> None:
+    state: dict[str, int] = {}
+
+    def visit(node: str) -> None:
+        state[node] = 1
+        deps = services[node].get("dependencies", [])
+        keep = []
+        for d in deps:
+            child = d["service"]
+            if state.get(child) == 1:
+                primaries[node].flag("dependency-cycle", f"dependency on {child} dropped: it closes a cycle")
+                continue
+            if not state.get(child):
+                visit(child)
+            keep.append(d)
+        if deps:
+            if keep:
+                services[node]["dependencies"] = keep
+            else:
+                del services[node]["dependencies"]
+        state[node] = 2
+
+    for name in sorted(services):
+        if not state.get(name):
+            visit(name)
