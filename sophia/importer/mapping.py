@@ -547,10 +547,9 @@ def _environment(
 
 def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bool) -> None:
     for var, default in iv.defaults:
-        if default and is_weak(default):
-            m.flag("weak-default", f"{name}: the default of ${{{var}}} is a well-known weak value")
-        elif default:
-            m.flag("secret-literal", f"{name}: ${{{var}}} has a literal default; it became an ESC reference")
+        if default:
+            why = "a well-known weak value" if is_weak(default) else "committed in the file, so known to every reader"
+            m.flag("weak-default", f"{name}: the default of ${{{var}}} is {why}; it became an ESC reference")
     raw_text = "" if value is None else str(value)
     if "$" in raw_text or not raw_text:
         if creds:

@@ -1,0 +1,236 @@
+"""`sophia import compose`: interpolation, mapping, flags, merging, and the real corpus."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from sophia.importer.command import import_, run_import
+from sophia.importer.compose import interpolate
+from sophia.importer.mapping import PLACEHOLDER_TAG, normalise_name
+from sophia.spec.loader import load
+
+FIXTURES = Path(__file__).parent / "fixtures" / "compose"
+CORPUS_FILES = [
+    "deployment/docker-compose-ai-core.yml",
+    "deployment/docker-compose-production.yml",
+    "deployment/docker-compose-mcp-orchestrator.yml",
+    "deployment/docker-compose-data-pipeline.yml",
+    "deployment/docker-compose-development.yml",
+    "docker-compose.cloud.yml",
+    "docker-compose.enhanced.yml",
+    "docker-compose.unified.yml",
+    "docker-compose.production.yml",
+    "docker-compose.override.yml",
+    "infrastructure/sophia-ai-complete-stack.yml",
+    "monitoring-stack.yml",
+    "infrastructure/mcp_servers/ai_memory_v2/docker-compose.production.yml",
+]
+
+
+@pytest.fixture(scope="module")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
+    out = tmp_path_factory.mktemp("imported")
+    _, errors = run_import([FIXTURES / "stack.yml", FIXTURES / "other.yml"], out, FIXTURES)
+    assert errors == []
+    return out, json.loads((out / "import-report.json").read_text())
+
+
+def _catalog(out: Path) -> dict[str, Any]:
+    services: dict[str, Any] = yaml.safe_load((out / "catalog.yaml").read_text())["spec"]["services"]
+    return services
+
+
+@pytest.mark.parametrize(
+    ("text", "expected", "unresolved"),
+    [
+        ("${A:-x}", "x", ()),
+        ("${A-x}", "x", ()),
+        ("${A}", "${A}", ("A",)),
+        ("$A/b", "${A}/b", ("A",)),
+        ("${A:?need A}", "${A}", ("A",)),
+        ("${A:+alt}", "", ()),
+        ("$${A}", "${A}", ()),
+        ("${A:-${B:-deep}}", "deep", ()),
+        ("pre-${A:-1}-${B}", "pre-1-${B}", ("B",)),
+    ],
+    ids=["colon-default", "dash-default", "unset", "bare", "required", "alternative", "escaped", "nested", "mixed"],
+)
+def test_interpolation(text: str, expected: str, unresolved: tuple[str, ...]) -> None:
+    result = interpolate(text)
+    assert (result.text, result.unresolved) == (expected, unresolved)
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("ai_memory_v2", "ai-memory-v2"), ("API_Server", "api-server"), ("9lives", "svc-9lives"), ("a__b", "a-b")],
+    ids=["underscore", "upper", "digit-first", "double"],
+)
+def test_names_become_dns_labels(name: str, expected: str) -> None:
+    assert normalise_name(name) == expected
+
+
+def test_output_loads_and_compiles(imported: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = imported
+    platform = load(out)
+    assert sorted(platform.environments["imported"].services) == ["api-server", "gateway", "proxy", "redis", "worker"]
+    from sophia.pipeline import compile_tree
+
+    assert compile_tree(out)
+
+
+def test_anchors_merge_keys_and_resources(imported: tuple[Path, dict[str, Any]]) -> None:
+    api = _catalog(imported[0])["api-server"]
+    assert api["replicas"] == 2
+    assert api["resources"] == {"limits": {"cpu": "2", "memory": "2Gi"}, "requests": {"cpu": "500m", "memory": "512Mi"}}
+    assert api["probes"]["liveness"] == {"http": {"path": "/health", "port": "http"}, "periodSeconds": 15,
+                                         "timeoutSeconds": 30, "failureThreshold": 5}
+
+
+def test_image_tag_goes_to_the_release(imported: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = imported
+    images = yaml.safe_load((out / "releases" / "imported.yaml").read_text())["spec"]["images"]
+    assert images["api-server"] == {"tag": "1.4.2"}
+    assert images["worker"] == {"tag": PLACEHOLDER_TAG}
+    assert _catalog(out)["api-server"]["image"] == {"repository": "acme/api"}
+
+
+def test_secret_becomes_esc_reference_and_value_is_never_written(imported: tuple[Path, dict[str, Any]]) -> None:
+    out, _ = imported
+    worker = _catalog(out)["worker"]
+    assert worker["secrets"] == {"API_TOKEN": {"key": "worker.api_token"}}
+    for path in out.rglob("*"):
+        if path.is_file():
+            text = path.read_text()
+            assert "plain-text-token" not in text, path
+            assert "changeme" not in text, path
+
+
+def test_url_becomes_dependency(imported: tuple[Path, dict[str, Any]]) -> None:
+    catalog = _catalog(imported[0])
+    api = catalog["api-server"]
+    assert {"env": "REDIS_URL", "port": "redis", "service": "redis"} in api["dependencies"]
+    assert "REDIS_URL" not in api.get("env", {})
+    assert catalog["worker"]["dependencies"] == [{"env": "API_URL", "port": "http", "service": "api-server"}]
+
+
+def test_gpu_and_llm_key(imported: tuple[Path, dict[str, Any]]) -> None:
+    catalog = _catalog(imported[0])
+    assert catalog["worker"]["gpu"] == {"count": 2, "models": ["GH200"]}
+    assert catalog["worker"]["placement"] == {"pool": "imported-gpu"}
+    assert "gpu" not in catalog["gateway"]
+    assert catalog["api-server"]["callsLlm"] is True
+
+
+def test_duplicates_merge_and_named_volume(imported: tuple[Path, dict[str, Any]]) -> None:
+    out, report = imported
+    assert report["duplicates_merged"] == {"redis": ["other.yml:redis", "stack.yml:redis"]}
+    redis = _catalog(out)["redis"]
+    assert redis["type"] == "stateful"
+    assert redis["volumes"] == {"redis-data": {"mountPath": "/data", "size": "10Gi"}}
+
+
+@pytest.mark.parametrize(
+    ("kind", "file", "service", "detail_part"),
+    [
+        ("weak-default", "stack.yml", "api_Server", "DATABASE_PASSWORD"),
+        ("secret-literal", "stack.yml", "worker", "API_TOKEN"),
+        ("tag-unresolved", "stack.yml", "worker", "${WORKER_TAG}"),
+        ("tag-latest", "other.yml", "proxy", "traefik:latest"),
+        ("tag-missing", "other.yml", "gateway", "acme/gateway"),
+        ("build-without-image", "other.yml", "builder", "build"),
+        ("docker-socket", "other.yml", "proxy", "/var/run/docker.sock"),
+        ("host-bind-mount", "other.yml", "proxy", "./logs"),
+        ("privileged", "other.yml", "proxy", "privileged"),
+        ("port-clash", "other.yml", "proxy", "6379"),
+        ("ip-literal", "other.yml", "gateway", "10.0.0.7 (unknown"),
+        ("invalid-gpu", "other.yml", "gateway", "'0.5'"),
+    ],
+    ids=lambda v: v if isinstance(v, str) and "-" in v else None,
+)
+def test_flags(imported: tuple[Path, dict[str, Any]], kind: str, file: str, service: str, detail_part: str) -> None:
+    flagged = imported[1]["flagged"]
+    hits = [f for f in flagged if (f["kind"], f["file"], f["service"]) == (kind, file, service)]
+    assert hits, f"no {kind} flag for {file}:{service}; got {flagged}"
+    assert any(detail_part in f["detail"] for f in hits)
+
+
+def test_counts_are_honest(imported: tuple[Path, dict[str, Any]]) -> None:
+    report = imported[1]
+    assert report["service_definitions"] == 7
+    fate = {(d["file"], d["compose_name"]): d["imported"] for d in report["definitions"]}
+    assert fate == {
+        ("stack.yml", "api_Server"): True,
+        ("stack.yml", "worker"): False,
+        ("stack.yml", "redis"): True,
+        ("other.yml", "redis"): True,
+        ("other.yml", "builder"): False,
+        ("other.yml", "proxy"): False,
+        ("other.yml", "gateway"): False,
+    }
+    assert report["imported"] == 3
+
+
+def test_output_is_deterministic(tmp_path: Path) -> None:
+    files = [FIXTURES / "stack.yml", FIXTURES / "other.yml"]
+    first, _ = run_import(files, tmp_path / "a", FIXTURES)
+    second, _ = run_import(files, tmp_path / "b", FIXTURES)
+    assert first == second
+
+
+def test_cli_reports_unreadable_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yml"
+    bad.write_text("services:\n  a: {image: x}\n  a: {image: y}\n")
+    result = CliRunner().invoke(import_, ["compose", str(bad), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1
+    assert "duplicate key 'a'" in result.output
+
+
+@pytest.mark.corpus
+def test_real_corpus(tmp_path: Path) -> None:
+    corpus = os.environ.get("SOPHIA_CORPUS")
+    if not corpus:
+        pytest.skip("set SOPHIA_CORPUS to the Sophia corpus folder (e.g. /work/shared/corpus/sophia) to run this")
+    root = Path(corpus)
+    _, errors = run_import([root / f for f in CORPUS_FILES], tmp_path, root)
+    assert errors == []
+    report = json.loads((tmp_path / "import-report.json").read_text())
+    # The 13 files hold 127 definitions; INVENTORY-compose.md's 142 also counts 15 definitions of
+    # files that were not copied into the corpus (sophia-quick-deploy, infrastructure/mcp_servers/*/).
+    assert report["service_definitions"] == 127
+    load(tmp_path)
+    from sophia.pipeline import compile_tree
+
+    assert compile_tree(tmp_path)
+    flagged = {(f["file"], f["service"], f["kind"]) for f in report["flagged"]}
+    ai_core = "deployment/docker-compose-ai-core.yml"
+    for svc in ("ai-memory-v2", "snowflake-cortex", "huggingface-ai", "vector-db"):
+        assert (ai_core, svc, "invalid-gpu") in flagged
+    assert ("docker-compose.unified.yml", "traefik", "docker-socket") in flagged
+    assert ("deployment/docker-compose-data-pipeline.yml", "postgres", "weak-default") in flagged
+    assert ("deployment/docker-compose-production.yml", "sophia-backend", "weak-default") in flagged
+    ips = [f["detail"] for f in report["flagged"] if f["kind"] == "ip-literal"]
+    for ip in ("192.222.58.232", "104.171.202.117", "104.171.202.134"):
+        assert any(ip in d for d in ips), ip
+    assert ("deployment/docker-compose-development.yml", "dcgm-exporter", "invalid-gpu") in flagged
+    text = "\n".join(p.read_text() for p in tmp_path.rglob("*") if p.is_file())
+    assert "sophia_password" not in text
+
+
+@pytest.mark.corpus
+@pytest.mark.xfail(strict=True, reason="honest rate is far below 95%: most images are :latest or ${IMAGE_TAG}, "
+                   "and a placeholder tag is a hand edit; see import-report.md")
+def test_real_corpus_import_rate(tmp_path: Path) -> None:
+    corpus = os.environ.get("SOPHIA_CORPUS")
+    if not corpus:
+        pytest.skip("set SOPHIA_CORPUS to the Sophia corpus folder to run this")
+    root = Path(corpus)
+    run_import([root / f for f in CORPUS_FILES], tmp_path, root)
+    report = json.loads((tmp_path / "import-report.json").read_text())
+    assert report["imported"] >= 0.95 * report["service_definitions"]
