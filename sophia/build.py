@@ -12,7 +12,8 @@ from collections import defaultdict
 
 from constructs import Construct
 
-from sophia import graph
+from sophia import capacity, graph
+from sophia.cluster import build_cluster
 from sophia.constructs._base import SophiaConstruct
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
@@ -56,9 +57,14 @@ def build(platform: Platform, scope: Construct) -> PlatformTree:
     problems: list[Problem] = []
     for env in platform.environments.values():
         problems.extend(check_environment(env))
+    if not problems:
+        problems.extend(capacity.check(platform))
     if problems:
         raise CompileError(problems)
     root = PlatformTree(scope, "sophia")
+    clusters = {env.cluster.metadata.name: env.cluster for env in platform.environments.values()}
+    for name in sorted(clusters):
+        build_cluster(root, clusters[name])
     for name in sorted(platform.environments):
         _environment(root, platform.environments[name])
     return root

@@ -83,17 +83,50 @@ def check(environments: Path, out: Path) -> None:
     sys.exit(1)
 
 
-def _register_optional() -> None:
-    """Commands that live in their own modules."""
+@cli.command()
+@ENVIRONMENTS
+@click.argument("environment", required=False)
+def capacity(environments: Path, environment: str | None) -> None:
+    """Show worst-case requests against each node pool's capacity (GPUs, CPU, memory).
+
+    Exit status: 0 when every pool fits, 1 when one is over-committed or the definitions have problems.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from sophia import capacity as cap
+    from sophia.spec.loader import load
+
     try:
-        from sophia.validate.command import policy, validate
-    except ImportError:  # pragma: no cover - during development only
+        platform = load(environments)
+    except SophiaError as exc:
+        fail(exc)
         return
-    cli.add_command(validate)
-    cli.add_command(policy)
+    if environment is not None and environment not in platform.environments:
+        click.echo(f"error: no environment {environment!r} (defined: {', '.join(sorted(platform.environments))})", err=True)
+        sys.exit(1)
+    table = Table(title=f"capacity{': ' + environment if environment else ''} (worst case: max replicas + surge)")
+    for column in ("cluster", "pool", "services", "gpus", "cpu", "memory"):
+        table.add_column(column)
+    for row in cap.table(platform, environment):
+        table.add_row(*row.values())
+    Console().print(table)
+    problems = cap.check(platform)
+    for problem in problems:
+        click.echo(problem.render(), err=True)
+    sys.exit(1 if problems else 0)
 
 
-_register_optional()
+def _register() -> None:
+    """Commands that live in their own packages."""
+    from sophia.diff.command import diff
+    from sophia.validate.command import policy, validate
+
+    for command in (validate, policy, diff):
+        cli.add_command(command)
+
+
+_register()
 
 
 def main() -> None:

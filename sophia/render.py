@@ -16,9 +16,22 @@ from sophia.errors import CompileError, Problem
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
+class _BlockDumper(_Dumper):  # type: ignore[misc,valid-type]  # libyaml's dumper is untyped
+    """Writes multi-line strings (configs, Helm values) as literal blocks a reviewer can read."""
+
+
+def _str(dumper: Any, value: str) -> Any:
+    if "\n" in value.rstrip("\n") and not any(line != line.rstrip() for line in value.splitlines()):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value)
+
+
+_BlockDumper.add_representer(str, _str)
+
+
 def to_yaml(manifest: dict[str, Any]) -> str:
     """The canonical text of one manifest."""
-    return str(yaml.dump(manifest, Dumper=_Dumper, sort_keys=True, default_flow_style=False,
+    return str(yaml.dump(manifest, Dumper=_BlockDumper, sort_keys=True, default_flow_style=False,
                          allow_unicode=True, width=120))
 
 

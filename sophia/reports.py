@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sophia import capacity
 from sophia.spec.loader import Platform
 
 
@@ -16,4 +17,5 @@ def reports(platform: Platform) -> dict[str, str]:
             gpu = f"{s.gpu.count}x {'/'.join(s.gpu.models)}" if s.gpu else ""
             lines.append(f"| {sname} | {s.type} | `{svc.image}` | {replicas} | {s.placement.pool} | {gpu} |")
         out[f"{name}/SUMMARY.md"] = "\n".join(lines) + "\n"
+        out[f"{name}/CAPACITY.md"] = capacity.markdown(platform, name)
     return out

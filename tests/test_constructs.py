@@ -67,7 +67,7 @@ def test_named_exception_relaxes_one_service_and_shows(out: dict[str, Any]) -> N
 def test_every_object_has_recommended_labels_and_an_explicit_name(out: dict[str, Any]) -> None:
     for path, obj in out.items():
         labels = obj["metadata"]["labels"]
-        wanted = RECOMMENDED if obj["kind"] not in ("Namespace", "NetworkPolicy", "AppProject", "Application") else RECOMMENDED - {
+        wanted = RECOMMENDED if obj["kind"] not in ("Namespace", "NetworkPolicy", "AppProject", "Application", "ClusterSecretStore") else RECOMMENDED - {
             "app.kubernetes.io/version", "app.kubernetes.io/instance"}
         assert wanted <= set(labels), path
         assert path.endswith(f"/{obj['kind']}-{obj['metadata']['name']}.yaml")
@@ -147,9 +147,10 @@ def test_namespace_enforces_restricted_and_denies_by_default(out: dict[str, Any]
 def test_argo_cd_objects(out: dict[str, Any]) -> None:
     project = out["staging/argocd/AppProject-sophia-staging.yaml"]["spec"]
     assert project["sourceRepos"] == ["https://git.example.com/platform.git"]
-    assert {d["namespace"] for d in project["destinations"]} == {"argocd", "staging-apps", "staging-data"}
+    assert {d["namespace"] for d in project["destinations"]} == {"argocd", "external-secrets", "staging-apps", "staging-data"}
     assert all(d["name"] == "test-cluster" for d in project["destinations"])
-    assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    assert project["clusterResourceWhitelist"] == [
+        {"group": "", "kind": "Namespace"}, {"group": "external-secrets.io", "kind": "ClusterSecretStore"}]
     app = out["staging/argocd/Application-staging-apps.yaml"]
     assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}

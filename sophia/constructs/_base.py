@@ -18,6 +18,8 @@ Manifest = dict[str, Any]
 PART_OF = "sophia"
 MANAGED_BY = "sophia"
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"}
+"""On objects of add-on CRDs: Argo CD may sync them before the add-on's CRD exists, then retries."""
 
 
 class SophiaConstruct(Construct):

@@ -11,7 +11,7 @@ from typing import Any
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import SophiaConstruct, metadata
+from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata
 
 WAVE_SECRETS = -1
 
@@ -41,7 +41,7 @@ class ServiceSecrets(SophiaConstruct):
         self._emit(folder, {
             "apiVersion": "external-secrets.io/v1",
             "kind": "ExternalSecret",
-            "metadata": metadata(p.name, p.labels, namespace=p.namespace, wave=WAVE_SECRETS),
+            "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations=SKIP_DRY_RUN, wave=WAVE_SECRETS),
             "spec": {
                 "refreshInterval": p.refresh_interval,
                 "secretStoreRef": {"kind": "ClusterSecretStore", "name": p.store},

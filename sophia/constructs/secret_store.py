@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.constructs._base import SKIP_DRY_RUN, MANAGED_BY, PART_OF, SophiaConstruct, metadata
 from sophia.spec.models import Esc
 
 
@@ -39,7 +39,7 @@ class EscSecretStore(SophiaConstruct):
         self._emit(folder, {
             "apiVersion": "external-secrets.io/v1",
             "kind": "ClusterSecretStore",
-            "metadata": metadata(p.name, labels, wave=-5),
+            "metadata": metadata(p.name, labels, annotations=SKIP_DRY_RUN, wave=-5),
             "spec": {
                 "provider": {
                     "pulumi": {

@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -225,9 +226,20 @@ class Dependency(Model):
     )
 
 
+def _whole_gpus(value: Any) -> Any:
+    if isinstance(value, float) and not value.is_integer():
+        raise ValueError(
+            f"{value} GPUs: nvidia.com/gpu only takes whole GPUs; ask for 1 and share a GPU inside one "
+            "pod, or configure GPU time-slicing in the device plugin"
+        )
+    if isinstance(value, str):
+        raise ValueError(f"{value!r} is not a whole number of GPUs")
+    return value
+
+
 class Gpu(Model):
     models: list[GpuModel] = Field(min_length=1, description="Acceptable GPU models, in order of preference.")
-    count: Annotated[StrictInt, Field(ge=1)] = Field(
+    count: Annotated[StrictInt, BeforeValidator(_whole_gpus), Field(ge=1)] = Field(
         default=1, description="Whole GPUs per replica. Fractions are not schedulable."
     )
 
@@ -388,7 +400,31 @@ class NodePool(Model):
     )
 
 
+class Addons(Model):
+    """Pinned Helm chart versions of the cluster add-ons (Argo CD Applications with Helm sources)."""
+
+    argo_cd: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
+        default="8.1.2", description="argo-cd chart (argo-helm): Argo CD manages itself after the bootstrap."
+    )
+    cert_manager: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
+        default="v1.17.2", description="cert-manager chart (jetstack)."
+    )
+    external_secrets: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
+        default="0.18.2", description="external-secrets chart (serves external-secrets.io/v1)."
+    )
+    nvidia_device_plugin: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
+        default="0.17.1", description="nvidia-device-plugin chart, with GPU Feature Discovery."
+    )
+
+
 class ClusterSpec(Model):
+    source: GitSource | None = Field(
+        default=None,
+        description="Where Argo CD reads the cluster's own folder (dist/clusters/<name>/): add-ons and "
+        "cluster-wide objects. Without it, sophia emits nothing cluster-wide.",
+    )
+    argocd: ArgoCD = Field(default_factory=lambda: ArgoCD(), description="Argo CD settings.")
+    addons: Addons = Field(default_factory=lambda: Addons(), description="Pinned add-on chart versions.")
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")] = Field(
         default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
     )

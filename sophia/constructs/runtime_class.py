@@ -1,0 +1,37 @@
+"""`NvidiaRuntimeClass`: the RuntimeClass GPU pods name in `runtimeClassName` (k3s registers the
+`nvidia` containerd handler when it finds the NVIDIA container toolkit on a node)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from constructs import Construct
+
+from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+
+
+class NvidiaRuntimeClassProps(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(default="nvidia", description="RuntimeClass name, and the containerd handler.")
+    gpu_node_labels: tuple[tuple[str, str], ...] = Field(
+        default=(), description="Not used for scheduling (pods carry their own affinity); kept for the summary."
+    )
+
+
+class NvidiaRuntimeClass(SophiaConstruct):
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: NvidiaRuntimeClassProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        labels = {
+            "app.kubernetes.io/name": props.name,
+            "app.kubernetes.io/component": "runtime-class",
+            "app.kubernetes.io/part-of": PART_OF,
+            "app.kubernetes.io/managed-by": MANAGED_BY,
+        }
+        self._emit(folder, {
+            "apiVersion": "node.k8s.io/v1",
+            "kind": "RuntimeClass",
+            "metadata": metadata(props.name, labels),
+            "handler": props.name,
+        })
