@@ -5,7 +5,8 @@ when it is on the same filesystem), then swapped with the output folder in one a
 `renameat2(RENAME_EXCHANGE)`. So a run that fails, or is killed with SIGKILL at any moment, leaves
 the previous output exactly as it was: either the old tree or the new one is in place, never a
 mix, and files of removed services disappear with the old tree. A lock (outside the repository
-too) keeps two synths of the same output from interleaving.
+too) keeps two synths of the same output from interleaving. The staging folder a killed run
+leaves behind is named after its output folder and removed by the next run of that output.
 """
 
 from __future__ import annotations
@@ -52,12 +53,29 @@ def read_tree(folder: Path) -> dict[str, bytes]:
     return out
 
 
+def _key(out: Path) -> str:
+    return hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+
+
 def lock_path(out: Path) -> Path:
     """The lock of one output folder: in the temp folder, keyed by the folder's absolute path."""
-    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
     folder = Path(tempfile.gettempdir(), "sophia-locks")
     folder.mkdir(mode=0o1777, exist_ok=True)
-    return folder / f"{key}.lock"
+    return folder / f"{_key(out)}.lock"
+
+
+def staging_prefix(out: Path) -> str:
+    """Name prefix of the staging folders of one output folder (keyed like its lock)."""
+    return f".sophia-staging-{_key(out)}-"
+
+
+def _sweep_stale_staging(out: Path) -> None:
+    """Remove staging folders a killed run of this output left behind.
+
+    Only called while holding the output's lock, so no live run owns a folder with this prefix.
+    """
+    for stale in _staging_root(out).glob(staging_prefix(out) + "*"):
+        shutil.rmtree(stale, ignore_errors=True)
 
 
 def _check_writable(out: Path) -> None:
@@ -133,6 +151,7 @@ def write_tree(
 
 
 def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
+    _sweep_stale_staging(out)
     wanted = {path: text.encode() for path, text in files.items()}
     current = read_tree(out)
     result = WriteResult(
@@ -144,7 +163,7 @@ def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
     )
     if not result.changed and out.is_dir():
         return result
-    staging = Path(tempfile.mkdtemp(prefix=".sophia-staging-", dir=_staging_root(out)))
+    staging = Path(tempfile.mkdtemp(prefix=staging_prefix(out), dir=_staging_root(out)))
     try:
         new = staging / "new"
         new.mkdir()
