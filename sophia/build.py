@@ -18,6 +18,8 @@ from sophia.constructs._base import SophiaConstruct
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
+from sophia.constructs.cluster_issuer import AcmeIssuer, AcmeIssuerProps
+from sophia.constructs.exposure import Exposure, ExposureProps
 from sophia.constructs.external_secret import ServiceSecrets, ServiceSecretsProps
 from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
@@ -183,6 +185,10 @@ def _gateway_selector(env: Env) -> tuple[tuple[str, str], ...]:
     return (("app.kubernetes.io/instance", f"{GATEWAY}-{env.name}"), ("app.kubernetes.io/name", GATEWAY))
 
 
+def _issuer_name(env: Env) -> str:
+    return f"letsencrypt-{env.name}"
+
+
 def _store_name(env: Env) -> str:
     return f"pulumi-esc-{env.name}"
 
@@ -206,12 +212,24 @@ def _environment(root: PlatformTree, env: Env) -> None:
         folder = f"{env.name}/{app}"
         namespace = env.spec.namespaces[app]
         app_scope = SophiaConstruct(scope, app)
+        exposed = env.spec.tls is not None and any(s.spec.expose for s in by_app[app])
         Namespace(app_scope, "Namespace", folder=folder,
-                  props=NamespaceProps(name=namespace, environment=env.name, application=app))
+                  props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
         for svc in sorted(by_app[app], key=lambda s: s.name):
             props = _workload_props(env, svc, edges)
             construct_type, _ = _WORKLOADS[svc.spec.type]
             construct_type(app_scope, svc.name, folder=folder, props=props)  # type: ignore[call-arg]
+            if svc.spec.expose is not None and env.spec.domain is not None:
+                expose = svc.spec.expose
+                Exposure(app_scope, f"Exposure-{svc.name}", folder=folder, props=ExposureProps(
+                    name=svc.name,
+                    namespace=svc.namespace,
+                    labels=props.labels,
+                    host=f"{expose.host}.{env.spec.domain}",
+                    path=expose.path,
+                    port=expose.port or next(iter(svc.spec.ports)),
+                    issuer=_issuer_name(env),
+                ))
             if props.secret_name is not None and env.spec.esc is not None:
                 ServiceSecrets(app_scope, f"ServiceSecrets-{svc.name}", folder=folder, props=ServiceSecretsProps(
                     name=props.secret_name,
@@ -226,6 +244,10 @@ def _environment(root: PlatformTree, env: Env) -> None:
         if gateway is not None and gateway.application == app and env.spec.esc is not None:
             _llm_gateway(app_scope, env, folder, callers)
 
+    if env.spec.tls is not None:
+        AcmeIssuer(scope, "AcmeIssuer", folder=f"{env.name}/{PLATFORM_FOLDER}", props=AcmeIssuerProps(
+            name=_issuer_name(env), environment=env.name, email=env.spec.tls.email, server=env.spec.tls.acme,
+        ))
     if env.spec.esc is not None:
         EscSecretStore(scope, "EscSecretStore", folder=f"{env.name}/{PLATFORM_FOLDER}", props=EscSecretStoreProps(
             name=_store_name(env),
@@ -272,7 +294,8 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
     project = f"sophia-{env.name}"
     argo_ns = spec.argocd.namespace
     namespaces = sorted({spec.namespaces[a] for a in apps} | {argo_ns}
-                        | ({spec.esc.token_secret.namespace} if spec.esc else set()))
+                        | ({spec.esc.token_secret.namespace} if spec.esc else set())
+                        | ({"cert-manager"} if spec.tls and not spec.esc else set()))
     ArgoProject(scope, "project", folder=folder, props=ArgoProjectProps(
         name=project,
         namespace=argo_ns,
@@ -280,7 +303,9 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
         source_repos=(spec.source.repo_url,),
         cluster=env.cluster.metadata.name,
         namespaces=tuple(namespaces),
-        cluster_resources=(("", "Namespace"),) + ((("external-secrets.io", "ClusterSecretStore"),) if spec.esc else ()),
+        cluster_resources=(("", "Namespace"),)
+        + ((("external-secrets.io", "ClusterSecretStore"),) if spec.esc else ())
+        + ((("cert-manager.io", "ClusterIssuer"),) if spec.tls else ()),
     ))
     base = spec.source.path.rstrip("/")
     for app in apps:
@@ -295,7 +320,7 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
             dest_namespace=spec.namespaces[app],
             wave=waves[app],
         ))
-    if spec.esc is not None:
+    if spec.esc is not None or spec.tls is not None:
         ArgoApplication(scope, "app-platform", folder=folder, props=ArgoApplicationProps(
             name=f"{env.name}-{PLATFORM_FOLDER}",
             namespace=argo_ns,
@@ -305,7 +330,7 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
             revision=spec.source.target_revision,
             path=f"{base}/{env.name}/{PLATFORM_FOLDER}",
             cluster=env.cluster.metadata.name,
-            dest_namespace=spec.esc.token_secret.namespace,
+            dest_namespace=spec.esc.token_secret.namespace if spec.esc else "cert-manager",
             wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(

@@ -67,7 +67,7 @@ def test_named_exception_relaxes_one_service_and_shows(out: dict[str, Any]) -> N
 def test_every_object_has_recommended_labels_and_an_explicit_name(out: dict[str, Any]) -> None:
     for path, obj in out.items():
         labels = obj["metadata"]["labels"]
-        wanted = RECOMMENDED if obj["kind"] not in ("Namespace", "NetworkPolicy", "AppProject", "Application", "ClusterSecretStore") else RECOMMENDED - {
+        wanted = RECOMMENDED if obj["kind"] not in ("Namespace", "NetworkPolicy", "AppProject", "Application", "ClusterSecretStore", "ClusterIssuer") else RECOMMENDED - {
             "app.kubernetes.io/version", "app.kubernetes.io/instance"}
         assert wanted <= set(labels), path
         assert path.endswith(f"/{obj['kind']}-{obj['metadata']['name']}.yaml")
@@ -150,7 +150,8 @@ def test_argo_cd_objects(out: dict[str, Any]) -> None:
     assert {d["namespace"] for d in project["destinations"]} == {"argocd", "external-secrets", "staging-apps", "staging-data"}
     assert all(d["name"] == "test-cluster" for d in project["destinations"])
     assert project["clusterResourceWhitelist"] == [
-        {"group": "", "kind": "Namespace"}, {"group": "external-secrets.io", "kind": "ClusterSecretStore"}]
+        {"group": "", "kind": "Namespace"}, {"group": "external-secrets.io", "kind": "ClusterSecretStore"},
+        {"group": "cert-manager.io", "kind": "ClusterIssuer"}]
     app = out["staging/argocd/Application-staging-apps.yaml"]
     assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
     assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}

@@ -95,18 +95,18 @@ CASES = [
     ),
     pytest.param(
         "staging.yaml", "    api:\n      env: {LOG_LEVEL: debug}\n", "    api:\n      placement: {pool: genral}\n",
-        "environments/staging.yaml:20: spec.services.api.placement.pool: node pool 'genral' is not defined in cluster "
+        "environments/staging.yaml:21: spec.services.api.placement.pool: node pool 'genral' is not defined in cluster "
         "'test-cluster'\n    hint: did you mean 'general'?",
         id="undefined-pool",
     ),
     pytest.param(
         "staging.yaml", "    api:\n", "    apii:\n",
-        "environments/staging.yaml:19: spec.services.apii: service 'apii' is not in the catalogue\n    hint: did you mean 'api'?",
+        "environments/staging.yaml:20: spec.services.apii: service 'apii' is not in the catalogue\n    hint: did you mean 'api'?",
         id="undefined-override",
     ),
     pytest.param(
         "staging.yaml", "    api:\n      env: {LOG_LEVEL: debug}\n", "    api:\n      env: {UPSTREAM: 'http://10.0.3.7:9000'}\n",
-        "environments/staging.yaml:20: spec.services.api.env.UPSTREAM: 'http://10.0.3.7:9000' holds an IP address; "
+        "environments/staging.yaml:21: spec.services.api.env.UPSTREAM: 'http://10.0.3.7:9000' holds an IP address; "
         "address machines by node labels and services by declared dependencies",
         id="ip-literal",
     ),

@@ -17,6 +17,9 @@ class NamespaceProps(BaseModel):
     name: str = Field(description="Namespace name.")
     environment: str = Field(description="Environment that owns it.")
     application: str = Field(description="Argo CD application deployed into it.")
+    acme_solver: bool = Field(
+        default=False, description="Let Traefik reach cert-manager's HTTP-01 solver pods (for exposed services)."
+    )
 
 
 class Namespace(SophiaConstruct):
@@ -68,3 +71,20 @@ class Namespace(SophiaConstruct):
                 ],
             },
         })
+        if props.acme_solver:
+            self._emit(folder, {
+                "apiVersion": "networking.k8s.io/v1",
+                "kind": "NetworkPolicy",
+                "metadata": metadata("allow-acme-solver", labels, namespace=props.name, wave=-1),
+                "spec": {
+                    "podSelector": {"matchLabels": {"acme.cert-manager.io/http01-solver": "true"}},
+                    "policyTypes": ["Ingress"],
+                    "ingress": [{
+                        "from": [{
+                            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+                            "podSelector": {"matchLabels": {"app.kubernetes.io/name": "traefik"}},
+                        }],
+                        "ports": [{"protocol": "TCP", "port": 8089}],
+                    }],
+                },
+            })

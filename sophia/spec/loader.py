@@ -450,6 +450,10 @@ def _resolve_env(
                 file, line = locate(("secrets", var))
                 col.add(file, line, (*prefix, "secrets", var), f"LLM provider key {var} outside the LLM gateway",
                         "only the gateway holds provider keys: drop the secret and set `callsLlm: true`")
+        if svc_spec.expose is not None and (spec.domain is None or spec.tls is None):
+            file, line = locate(("expose",))
+            col.add(file, line, (*prefix, "expose"), f"{name} is exposed but the environment has no domain and tls",
+                    "set spec.domain and spec.tls (ACME e-mail) in the environment file, or remove expose")
         if svc_spec.calls_llm and gateway is None:
             file, line = locate(("callsLlm",))
             col.add(file, line, (*prefix, "callsLlm"), "callsLlm is set but the environment has no llmGateway",
@@ -468,6 +472,17 @@ def _resolve_env(
         if path and path[0] in o:
             return ef, env_src.doc.line_of(("spec", "services", n, *path))
         return cat_src.file, cat_src.doc.line_of(("spec", "services", n, *path))
+
+    # A plain env value must not hold a cluster address: that is what dependencies are for.
+    for name, svc in services.items():
+        for var, value in svc.spec.env.items():
+            host = _cluster_host(var, value, set(catalog.spec.services), set(spec.namespaces.values()))
+            if host is not None:
+                file, line = locate_field(name, "env", var)
+                col.add(file, line, ("spec", "services", name, "env", var),
+                        f"{var} holds the cluster address {host!r} as a plain value",
+                        f"declare a dependency instead: dependencies: [{{service: <name>, env: {var}}}]; "
+                        "sophia derives the URL")
 
     # Cross-references between the services of this environment.
     for name, svc in services.items():
@@ -498,6 +513,31 @@ def _resolve_env(
     if len(col.problems) != before or cluster is None:
         return None
     return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef, locate=locate_field)
+
+
+_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
+_HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
+
+
+def _cluster_host(var: str, value: str, services: set[str], namespaces: set[str]) -> str | None:
+    """The in-cluster host a plain env value points at, if any.
+
+    In-cluster: a bare name (`redis`), a `.svc`/`.cluster.local` name, or `<name>.<namespace>` where
+    the last label cannot be a public top-level domain (TLDs are letters only: `sophia-ai` is not one)
+    or is a namespace of this environment.
+    """
+    match = _URL_HOST.match(value) or _HOST_PORT.match(value)
+    host = match.group(1) if match else (value if var.upper().endswith(("_HOST", "_HOSTNAME", "_SERVER")) else None)
+    if host is None or not host:
+        return None
+    labels = host.split(".")
+    if len(labels) == 1:
+        return None if host == "localhost" else host
+    if host.endswith((".svc", ".svc.cluster.local", ".cluster.local")):
+        return host
+    if len(labels) == 2 and (not labels[1].isalpha() or labels[1] in namespaces):
+        return host
+    return None
 
 
 def _choices(what: str, entries: dict[str, Any]) -> str:

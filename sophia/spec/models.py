@@ -548,6 +548,11 @@ class LlmGateway(Model):
     routing: LlmRouting = Field(description="Routing among providers.")
 
 
+class Tls(Model):
+    email: Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[a-z]{2,}$")] = Field(description="ACME account e-mail.")
+    acme: Literal["production", "staging"] = Field(default="production", description="Let's Encrypt server to use.")
+
+
 class EnvironmentSpec(Model):
     release: Name = Field(description="Release (image versions) this environment runs.")
     cluster: Name = Field(description="Cluster (by name, never by address) it deploys to.")
@@ -557,6 +562,7 @@ class EnvironmentSpec(Model):
         min_length=1, description="Namespace of each application of the catalogue."
     )
     domain: Hostname | None = Field(default=None, description="DNS domain exposed hosts live under.")
+    tls: Tls | None = Field(default=None, description="Certificates for exposed hosts (cert-manager ClusterIssuer).")
     services: dict[Name, ServiceOverride] = Field(
         default_factory=dict, description="Per-environment overrides of catalogue services."
     )
