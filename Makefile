@@ -7,12 +7,18 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK8S_CHECK_UPGRADE := false
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean
+.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean
 
 $(BIN)/sophia: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.lock
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $@
+
+CHECKOV := .venv-checkov/bin/checkov
+$(CHECKOV): tools/checkov.lock
+	$(PYTHON) -m venv .venv-checkov
+	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tools/checkov.lock
 	@touch $@
 
 node_modules/.package-lock.json: package.json package-lock.json
@@ -24,16 +30,19 @@ setup: $(BIN)/sophia node_modules/.package-lock.json
 synth: setup  ## compile environments/ into dist/ through the pinned cdk8s-cli
 	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk8s synth --no-check-upgrade
 
-test: setup  ## the whole test suite
+test: setup $(CHECKOV)  ## the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check sophia tests main.py
 	$(BIN)/mypy
 
-check: test lint  ## what CI runs
+check: test lint checkov  ## what CI runs
 	$(BIN)/sophia check
 	$(BIN)/sophia validate dist
+
+checkov: $(CHECKOV)  ## the independent judge: 0 failed checks on dist/ (skips and reasons in .checkov.yaml)
+	$(CHECKOV) -d dist --config-file .checkov.yaml
 
 validate: setup
 	$(BIN)/sophia validate dist
@@ -54,4 +63,4 @@ lock:  ## re-pin every Python package after editing pyproject.toml
 	 /tmp/sophia-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==') > requirements.lock
 
 clean:
-	rm -rf $(VENV) node_modules .cdk8s.out
+	rm -rf $(VENV) .venv-checkov node_modules .cdk8s.out

@@ -117,6 +117,26 @@ def capacity(environments: Path, environment: str | None) -> None:
     sys.exit(1 if problems else 0)
 
 
+@cli.command()
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("environments/schema"), show_default=True,
+              help="Folder for the JSON Schema files.")
+@click.option("--check", is_flag=True, help="Do not write; exit 1 when the files differ from the models.")
+def schema(out: Path, check: bool) -> None:
+    """Publish the JSON Schema of the environment format (generated from the models)."""
+    from sophia.spec.schema import render_all
+
+    files = render_all()
+    stale = [name for name, text in files.items() if not (out / name).is_file() or (out / name).read_text() != text]
+    if check:
+        for name in stale:
+            click.echo(f"stale: {out / name}", err=True)
+        sys.exit(1 if stale else 0)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (out / name).write_text(text)
+    click.echo(f"{out}: {len(files)} schema files ({len(stale)} updated)")
+
+
 def _register() -> None:
     """Commands that live in their own packages."""
     from sophia.diff.command import diff
