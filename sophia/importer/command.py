@@ -22,7 +22,20 @@ def display_name(path: Path, base: Path | None) -> str:
     return path.as_posix()
 
 
-def run_import(paths: list[Path], out: Path, base: Path | None = None) -> tuple[dict[str, str], list[str]]:
+def read_inventory(path: Path) -> dict[str, int]:
+    """Definitions per file of a Markdown inventory table whose first column is the file (`| file | service |...`)."""
+    counts: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) < 2 or not line.lstrip().startswith("|") or cells[0] in ("file", "") or set(cells[0]) <= {"-", ":"}:
+            continue
+        counts[cells[0]] = counts.get(cells[0], 0) + 1
+    return counts
+
+
+def run_import(
+    paths: list[Path], out: Path, base: Path | None = None, inventory: Path | None = None
+) -> tuple[dict[str, str], list[str]]:
     """Read, map and write; returns the files written and the files that could not be read."""
     files: list[ComposeFile] = []
     errors: list[str] = []
@@ -34,6 +47,8 @@ def run_import(paths: list[Path], out: Path, base: Path | None = None) -> tuple[
     if errors:
         return {}, errors
     result = import_files(files)
+    if inventory is not None:
+        result.report.inventory = read_inventory(inventory)
     rendered = render(result)
     write(rendered, out)
     return rendered, []
@@ -49,12 +64,14 @@ def import_() -> None:
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path), help="Environments folder to write.")
 @click.option("--base", "base", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Name files in the report relative to this folder.")
-def compose(files: tuple[Path, ...], out: Path, base: Path | None) -> None:
+@click.option("--inventory", "inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Markdown inventory (first column: file) to reconcile the definition count with.")
+def compose(files: tuple[Path, ...], out: Path, base: Path | None, inventory: Path | None) -> None:
     """Read docker-compose / swarm stack FILES and write a compilable environments folder to OUT.
 
     Also writes OUT/import-report.json and OUT/import-report.md. Exit status 1 when a file cannot be read.
     """
-    written, errors = run_import(list(files), out, base)
+    written, errors = run_import(list(files), out, base, inventory)
     if errors:
         for e in errors:
             click.echo(e, err=True)
@@ -63,6 +80,7 @@ def compose(files: tuple[Path, ...], out: Path, base: Path | None) -> None:
 
     data = json.loads(written["import-report.json"])
     click.echo(
-        f"{out}: {data['imported']} of {data['service_definitions']} definitions imported without a hand edit, "
+        f"{out}: {data['imported']} of {data['service_definitions']} definitions imported without a hand edit "
+        f"({data['imported_strict']} under the strict definition), "
         f"{data['services_written']} services written, {len(data['flagged'])} flags (see {out / 'import-report.md'})"
     )

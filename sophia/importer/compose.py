@@ -16,6 +16,7 @@ from typing import Any
 from sophia.spec.yamlsafe import YamlProblem, load_documents, load_text
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HEADER_IP = re.compile(r"(?<![0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![0-9.])")
 
 
 class ComposeError(Exception):
@@ -52,6 +53,9 @@ class ComposeFile:
     file: str
     services: list[ComposeService] = field(default_factory=list)
     volumes: dict[str, Any] = field(default_factory=dict)
+    host_ips: dict[str, str] = field(default_factory=dict)
+    """IP -> the comment naming it, from the comments above `services:` (`# Core Instance (GH200 - 1.2.3.4)`):
+    the machine the file was deployed on, so a URL to that IP and a port is a service of this file."""
 
 
 def interpolate(text: str, known: dict[str, str] | None = None) -> Interpolated:
@@ -175,9 +179,23 @@ def read_compose(path: Path, display: str) -> ComposeFile:
     if not isinstance(services, dict):
         raise ComposeError(f"{display}: no `services:` mapping")
     out = ComposeFile(display)
+    out.host_ips = _header_ips(path.read_text(encoding="utf-8", errors="replace"))
     vols = doc.data.get("volumes")
     out.volumes = dict(vols) if isinstance(vols, dict) else {}
     for name, raw in services.items():
         body = raw if isinstance(raw, dict) else {}
         out.services.append(ComposeService(display, str(name), body, doc.line_of(("services", name))))
     return out
+
+
+def _header_ips(text: str) -> dict[str, str]:
+    """IPs named in the comment lines before `services:`, with the comment that names them."""
+    found: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("services:"):
+            break
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            for ip in _HEADER_IP.findall(stripped):
+                found.setdefault(ip, stripped.lstrip("# ").strip())
+    return found

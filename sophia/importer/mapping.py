@@ -21,7 +21,8 @@ from sophia.importer.report import KINDS, Definition, Flag, Note, Report
 APPLICATION = "imported"
 POOL = "imported-default"
 GPU_POOL = "imported-gpu"
-PLACEHOLDER_TAG = "0.0.0-set-me"
+UNPINNED_TAG = "0.0.0-unpinned"
+"""The clearly marked default tag of an image whose version the compose files do not pin."""
 DEFAULT_GPU_MODEL = "GH200"
 DEFAULT_VOLUME_SIZE = "10Gi"
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "256Mi"}
@@ -64,8 +65,8 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
     "postgres": {"port": 5432, "component": "database", "scratch": ["/var/run/postgresql"]},
     "pgvector/pgvector": {"port": 5432, "component": "database", "scratch": ["/var/run/postgresql"]},
     "redis": {"port": 6379, "component": "cache", "scratch": []},
-    "weaviate/weaviate": {"port": 8080, "component": "database", "scratch": []},
-    "semitechnologies/weaviate": {"port": 8080, "component": "database", "scratch": []},
+    "weaviate/weaviate": {"port": 8080, "component": "database", "scratch": [], "node_name_vars": ["CLUSTER_HOSTNAME"]},
+    "semitechnologies/weaviate": {"port": 8080, "component": "database", "scratch": [], "node_name_vars": ["CLUSTER_HOSTNAME"]},
 }
 """Images whose port and role we know when a compose file does not say."""
 
@@ -81,11 +82,14 @@ class _Mapped:
     entry: dict[str, Any] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    refs: list[tuple[str, str, str, int | None, bool, str]] = field(default_factory=list)
+    refs: list[tuple[str, str, str, int | None, bool, str, str | None]] = field(default_factory=list)
+    """(env var, host, scheme, port, exact, text, file holding the host or None for the own file)."""
     llm: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     host_ports: list[int] = field(default_factory=list)
     final: str | None = None
+    unpinned: str | None = None
+    """What the tag was when it is not a version (`latest`, `no tag`, `${IMAGE_TAG}`)."""
 
     def flag(self, kind: str, detail: str) -> None:
         assert kind in KINDS, kind
@@ -98,6 +102,10 @@ class _Mapped:
     def blocking(self) -> list[str]:
         return sorted({f.kind for f in self.flags if KINDS[f.kind][0]})
 
+    @property
+    def blocking_strict(self) -> list[str]:
+        return sorted({f.kind for f in self.flags if KINDS[f.kind][1]})
+
 
 @dataclass
 class ImportResult:
@@ -106,6 +114,8 @@ class ImportResult:
     services: dict[str, dict[str, Any]]
     tags: dict[str, str]
     report: Report
+    unpinned: dict[str, list[str]] = field(default_factory=dict)
+    """Service -> where its unpinned tag came from (`latest in file:service`), for the release comments."""
     llm_providers: list[str] = field(default_factory=list)
 
     @property
@@ -154,10 +164,11 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
             collect_defaults(s.raw, defaults)
     inferred = {k: next(iter(v)) for k, v in sorted(defaults.items()) if len(v) == 1}
     ip_owners = _ip_owners(files)
+    hosts = {ip: f for f in files for ip in f.host_ips}
 
     mapped: list[_Mapped] = []
     for f in files:
-        file_defs = [_map_definition(s, f, inferred, ip_owners) for s in f.services]
+        file_defs = [_map_definition(s, f, inferred, ip_owners, hosts) for s in f.services]
         _port_clashes(file_defs)
         mapped.extend(file_defs)
 
@@ -172,6 +183,12 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
     primaries: dict[str, _Mapped] = {}
     duplicates: dict[str, list[str]] = {}
     for repo, members in groups.items():
+        if not any(m.entry.get("probes") for m in members):
+            for m in members:
+                m.flag("no-probe", "no healthcheck and no port, so no probe can be derived; Kubernetes policy "
+                       "SOPHIA-PROBE-001 requires one and the import invents no probe command: not written")
+            continue
+        members.sort(key=lambda m: not m.entry.get("probes"))  # stable: the first definition with a probe leads
         first = members[0]
         final = _unique_name(first, repo, used)
         used.add(final)
@@ -196,23 +213,33 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
             if ref["key"].startswith(old + "."):
                 ref["key"] = new + ref["key"][len(old):]
 
+    fragments = _merge_fragments(mapped, duplicates)
+
     by_file: dict[str, dict[str, _Mapped]] = {}
     for m in mapped:
         by_file.setdefault(m.src.file, {})[m.src.name] = m
     for prim in primaries.values():
-        _resolve_dependencies(prim, by_file[prim.src.file], services)
+        _resolve_dependencies(prim, by_file, services)
     _break_cycles(primaries, services)
+    for name, prim in primaries.items():
+        _guard_cluster_addresses(prim, services[name])
 
+    unpinned: dict[str, list[str]] = {}
     definitions: list[Definition] = []
     for m in mapped:
         if m.final is None:
-            definitions.append(Definition(m.src.file, m.src.name, None, False, m.blocking))
+            definitions.append(Definition(m.src.file, m.src.name, None, False, m.blocking, False, "none"))
             continue
         prim = primaries[m.final]
         blocking = set(prim.blocking)
-        if tags[m.final] != PLACEHOLDER_TAG:
-            blocking -= {"tag-latest", "tag-missing", "tag-unresolved"}
-        definitions.append(Definition(m.src.file, m.src.name, m.final, not blocking, sorted(blocking)))
+        strict = set(prim.blocking_strict) | set(m.blocking_strict)
+        if tags[m.final] != UNPINNED_TAG:
+            strict.discard("unpinned-image")
+        elif m.unpinned is not None:
+            unpinned.setdefault(m.final, []).append(f"{m.unpinned} in {m.src.file}:{m.src.name}")
+        via = "fragment" if any(m is f for f in fragments) else ("own" if m is prim else "duplicate")
+        definitions.append(Definition(m.src.file, m.src.name, m.final, not blocking, sorted(blocking),
+                                      not strict and via != "fragment", via))
 
     report = Report(
         files=[f.file for f in files],
@@ -222,7 +249,70 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
         duplicates=duplicates,
     )
     providers = sorted({p for prim in primaries.values() for p in prim.llm})
-    return ImportResult(dict(sorted(services.items())), dict(sorted(tags.items())), report, providers)
+    return ImportResult(dict(sorted(services.items())), dict(sorted(tags.items())), report,
+                        unpinned=dict(sorted(unpinned.items())), llm_providers=providers)
+
+
+def is_override_file(file: str) -> bool:
+    """Compose's override convention: `docker-compose.override.yml`, `compose.override.yaml`, `x.override.yml`."""
+    return bool(re.search(r"(^|[./])override\.ya?ml$", file.rsplit("/", 1)[-1]))
+
+
+def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) -> list[_Mapped]:
+    """Merge override fragments onto the service of the same normalised name; flag what cannot be merged.
+
+    A fragment is a definition without `image:` that is either in an override file (compose merges those
+    onto the base file by service name) or has no `build:` either (compose cannot run it alone). It is
+    merged only when its normalised name is exactly that of image-bearing definitions elsewhere in the
+    import that all landed in one service. Its own settings are reported, never applied: they are
+    development overrides (hot-reload mounts, debug env and ports) of a service the base file defines.
+    """
+    by_name: dict[str, set[str]] = {}
+    for m in mapped:
+        if m.final is not None:
+            by_name.setdefault(normalise_name(m.src.name), set()).add(m.final)
+    merged: list[_Mapped] = []
+    for m in mapped:
+        if m.repository is not None:
+            continue
+        has_build = "build" in m.src.raw
+        fragment = is_override_file(m.src.file) or not has_build
+        finals = sorted(by_name.get(m.name, set()))
+        if fragment and len(finals) == 1:
+            m.final = finals[0]
+            merged.append(m)
+            duplicates.setdefault(m.final, [])
+            duplicates[m.final].append(f"{m.src.file}:{m.src.name} (override fragment)")
+            m.note("fragment-merged", f"no image: an override fragment of {m.final} (same name {m.name!r} "
+                   f"elsewhere in the import); counted with that service, its own settings are not applied"
+                   + _fragment_settings(m.src.raw))
+            continue
+        why = ""
+        if len(finals) > 1:
+            why = f"; definitions named {m.name!r} landed in several services ({', '.join(finals)}), so it is ambiguous"
+        elif finals and not fragment:
+            why = (f"; a service named {m.name!r} exists, but a build-only definition in a standalone file builds its "
+                   "own image, so it is not taken as that service's fragment")
+        if has_build:
+            m.flag("build-without-image", "only `build:` is given, no image to deploy: not imported" + why)
+        else:
+            m.flag("no-image", "no `image:` and no `build:`, and no service of that name has an image: "
+                   "not imported" + why)
+    return merged
+
+
+def _fragment_settings(raw: dict[str, Any]) -> str:
+    parts: list[str] = []
+    env = [k for k, _ in _env_items(raw)]
+    if env:
+        parts.append("env " + ", ".join(env))
+    ports = [_parse_port(p)[3] for p in raw.get("ports") or []]
+    if ports:
+        parts.append("ports " + ", ".join(ports))
+    for key in ("command", "entrypoint", "build"):
+        if key in raw:
+            parts.append(f"{key} {raw[key]!r}" if key != "build" else "build (the base's image is deployed)")
+    return " (" + "; ".join(parts) + ")" if parts else ""
 
 
 def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
@@ -242,7 +332,7 @@ def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
 def _pick_tag(members: list[_Mapped]) -> str:
     real = [m.tag for m in members if m.tag and m.tag != "latest" and _TAG.match(m.tag)]
     if not real:
-        return PLACEHOLDER_TAG
+        return UNPINNED_TAG
     counts = Counter(real)
     best = max(counts.values())
     return next(t for t in real if counts[t] == best)
@@ -252,16 +342,16 @@ def _pick_tag(members: list[_Mapped]) -> str:
 # One definition
 
 
-def _map_definition(src: ComposeService, cfile: ComposeFile, inferred: dict[str, str], ip_owners: dict[str, str]) -> _Mapped:
+def _map_definition(
+    src: ComposeService, cfile: ComposeFile, inferred: dict[str, str], ip_owners: dict[str, str],
+    hosts: dict[str, ComposeFile],
+) -> _Mapped:
     m = _Mapped(src, normalise_name(src.name))
     raw = src.raw
     if "image" not in raw or raw.get("image") in (None, ""):
-        if "build" in raw:
-            m.flag("build-without-image", "only `build:` is given, no image to deploy: not imported")
-        else:
-            m.flag("no-image", "no `image:` and no `build:` (an override fragment?): not imported")
+        _volumes(m, raw, cfile)  # host mounts are flagged even when the definition is a fragment or dropped
         _scan_ips(m, raw, ip_owners, set())
-        return m
+        return m  # `build-without-image` / `no-image` are decided once every definition is known
     if "build" in raw:
         m.note("build-ignored", "`build:` ignored; the stated image is deployed")
     _image(m, raw["image"], inferred)
@@ -276,7 +366,7 @@ def _map_definition(src: ComposeService, cfile: ComposeFile, inferred: dict[str,
     ports = _ports(m, raw, known)
     scratch, volumes = _volumes(m, raw, cfile)
     reported_ips: set[str] = set()
-    env, secrets = _environment(m, raw, ip_owners, reported_ips)
+    env, secrets = _environment(m, raw, ip_owners, hosts, reported_ips)
     _swarm_secrets(m, raw, secrets)
     _command(m, raw, env, secrets, reported_ips)
     probes = _healthcheck(m, raw, ports)
@@ -338,14 +428,16 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
     m.repository = repo.lower()
     if digest:
         m.note("digest-ignored", "an image digest was given; only the tag is imported")
-    if tag is None:
-        m.flag("tag-missing", f"image {m.repository} has no tag; release gets {PLACEHOLDER_TAG}")
-    elif "${" in tag:
-        m.flag("tag-unresolved", f"image tag {tag!r} is an unset variable; release gets {PLACEHOLDER_TAG}")
-    elif tag == "latest":
-        m.flag("tag-latest", f"image {m.repository}:latest is not a version; release gets {PLACEHOLDER_TAG}")
-    elif not _TAG.match(tag):
-        m.flag("tag-unresolved", f"image tag {tag!r} is not a valid tag; release gets {PLACEHOLDER_TAG}")
+    last = str(value).strip().rsplit("/", 1)[-1]
+    last = last.split("@", 1)[0]
+    as_written = last.split(":", 1)[1] if ":" in last else "no tag"  # `${IMAGE_TAG:-latest}`, not its value
+    if tag is not None and "${" not in tag and tag != "latest" and not _TAG.match(tag):
+        m.flag("tag-invalid", f"image tag {tag!r} is not a valid tag; release gets {UNPINNED_TAG}")
+        m.unpinned = as_written
+    elif tag is None or "${" in tag or tag == "latest":
+        m.unpinned = as_written
+        m.flag("unpinned-image", f"image {m.repository} tag {as_written!r} is not a version; "
+               f"release gets the marked default {UNPINNED_TAG}")
     else:
         m.tag = tag
 
@@ -504,7 +596,7 @@ def _env_items(raw: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def _environment(
-    m: _Mapped, raw: dict[str, Any], ip_owners: dict[str, str], reported: set[str]
+    m: _Mapped, raw: dict[str, Any], ip_owners: dict[str, str], hosts: dict[str, ComposeFile], reported: set[str]
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
     env: dict[str, str] = {}
     secrets: dict[str, dict[str, str]] = {}
@@ -528,21 +620,71 @@ def _environment(
             secrets[name] = {"key": esc_key(m.name, name)}
             _secret_flags(m, name, value, iv, creds)
             if url and not ips:
-                m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text))
+                m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text, None))
             continue
+        exact = url is not None and _exact_url(url, iv.text)
         if ips:
-            for ip in ips:
-                m.flag("ip-literal", f"{name} holds {ip} ({_owner(ip, ip_owners)}); the variable was left out")
-                reported.add(ip)
+            reported.update(ips)
+            kept = _ip_env(m, name, iv.text, url, exact, ips, ip_owners, hosts)
+            if kept is None:
+                continue
+            env[name] = kept
             continue
         if url is not None:
-            exact = not (url.group(5) or "").strip("/") and not url.group(6) and not iv.text.strip().startswith("jdbc:")
-            m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text))
+            m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text, None))
         if iv.unresolved:
             m.flag("env-unresolved", f"{name} needs ${{{', '.join(iv.unresolved)}}}, which is unset; left out")
             continue
         env[name] = iv.text
     return env, secrets
+
+
+def _exact_url(url: re.Match[str], text: str) -> bool:
+    """Whether a URL is just scheme://host:port, which a dependency can carry (redis' `/0` is its default db)."""
+    path = (url.group(5) or "").strip("/")
+    if url.group(1) in ("redis", "rediss") and path == "0":
+        path = ""
+    return not path and not url.group(6) and not text.strip().startswith("jdbc:")
+
+
+def _local_ip(ip: str) -> bool:
+    return ip == "0.0.0.0" or ip.startswith("127.")
+
+
+def _ip_env(
+    m: _Mapped, name: str, text: str, url: re.Match[str] | None, exact: bool, ips: list[str],
+    owners: dict[str, str], hosts: dict[str, ComposeFile],
+) -> str | None:
+    """An env value holding IP literals: the value to keep (possibly rewritten), or None when left out."""
+    if all(_local_ip(ip) for ip in ips):
+        m.flag("ip-unresolved", f"{name}={text}: {', '.join(_describe_ip(ip) for ip in ips)}; sophia refuses IP "
+               "literals in env, so it was left out: check what the service binds to without it")
+        return None
+    if url is not None and len(ips) == 1 and url.group(3) == ips[0] and ips[0] in hosts:
+        target = _published_by(hosts[ips[0]], _int(url.group(4) or "") or (443 if url.group(1) == "https" else 80))
+        if target is not None:
+            svc, container = target
+            host_file = hosts[ips[0]]
+            m.refs.append((name, svc, url.group(1), container, exact, text, host_file.file))
+            m.flag("ip-literal", f"{name}={text}: {ips[0]} is the host of {host_file.file} "
+                   f"({host_file.host_ips[ips[0]]}), where port {url.group(4) or 'default'} is published by {svc}: "
+                   "it became a reference to that service")
+            return text.replace(ips[0], svc, 1)
+    for ip in ips:
+        m.flag("ip-unresolved", f"{name}={text}: {ip} is {_owner(ip, owners)}, and no service of the import answers "
+               "there: the variable was left out (set the upstream by hand, as a dependency)")
+    return None
+
+
+def _published_by(cfile: ComposeFile, host_port: int) -> tuple[str, int] | None:
+    """The one service of `cfile` publishing `host_port` on its host, and its container port."""
+    found: list[tuple[str, int]] = []
+    for s in cfile.services:
+        for item in s.raw.get("ports") or []:
+            container, _proto, host, _text = _parse_port(item)
+            if host == host_port and container is not None:
+                found.append((s.name, container))
+    return found[0] if len(found) == 1 else None
 
 
 def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bool) -> None:
@@ -607,11 +749,13 @@ def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict
                 elif var not in env:
                     m.flag("env-unresolved", f"{key} uses ${{{var}}}, which is unset")
             ips = _IPV4.findall(text)
-            if ips:
-                for ip in ips:
-                    m.flag("ip-literal", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
-                    reported.add(ip)
-                dropped = True
+            reported.update(ips)
+            for ip in ips:
+                if _local_ip(ip):
+                    m.flag("ip-literal", f"{key} holds {ip} ({_describe_ip(ip)}, the same inside a pod): kept")
+                else:
+                    m.flag("ip-unresolved", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
+                    dropped = True
             out.append(text)
         if dropped:
             continue
@@ -763,13 +907,19 @@ def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
     res = deploy.get("resources") if isinstance(deploy.get("resources"), dict) else {}
     counts: list[int] = []
     for where, block in (("deploy.resources", res), ("deploy.resources.limits", res.get("limits"))):
-        if isinstance(block, dict) and "generic_resources" in block:
-            m.flag("invalid-gpu", f"generic_resources under {where} (it belongs under reservations): GPU not imported")
-    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
-    for item in rsv.get("generic_resources") or []:
-        spec = item.get("discrete_resource_spec") if isinstance(item, dict) else None
-        if not isinstance(spec, dict) or "gpu" not in str(spec.get("kind", "")).lower():
+        if not isinstance(block, dict) or "generic_resources" not in block:
             continue
+        for spec in _gpu_specs(block["generic_resources"]):
+            original = f"{where}.generic_resources: {spec.get('kind')}={spec.get('value')}"
+            text = scalar(spec.get("value")).text
+            if re.fullmatch(r"[0-9]+", text) and int(text) >= 1:
+                counts.append(int(text))
+                m.flag("invalid-gpu-spec", f"{original} is in the wrong place (swarm reads it only under "
+                       f"deploy.resources.reservations), but the ask is unambiguous: {text} whole GPU(s) imported")
+            else:
+                m.flag("invalid-gpu", f"{original}: misplaced and not a whole number of GPUs: GPU not imported")
+    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
+    for spec in _gpu_specs(rsv.get("generic_resources")):
         counts.extend(_gpu_count(m, spec.get("value"), "generic_resources value"))
     for dev in rsv.get("devices") or []:
         if not isinstance(dev, dict):
@@ -784,18 +934,30 @@ def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
         else:
             m.flag("invalid-gpu", "a GPU device reservation without count or device_ids: GPU not imported")
     if raw.get("runtime") == "nvidia" and not counts:
-        m.flag("invalid-gpu", "runtime: nvidia states no GPU count: GPU not imported")
+        m.flag("invalid-gpu", "runtime: nvidia states no GPU count (docker exposes every GPU of the host): "
+               "ambiguous, GPU not imported")
     if not counts:
         return None
     m.note("gpu-model-defaulted", f"compose names no GPU model; {DEFAULT_GPU_MODEL} assumed")
     return {"count": max(counts), "models": [DEFAULT_GPU_MODEL]}
 
 
+def _gpu_specs(items: Any) -> list[dict[str, Any]]:
+    """The GPU `discrete_resource_spec`s of a `generic_resources` list."""
+    out: list[dict[str, Any]] = []
+    for item in items if isinstance(items, list) else []:
+        spec = item.get("discrete_resource_spec") if isinstance(item, dict) else None
+        if isinstance(spec, dict) and "gpu" in str(spec.get("kind", "")).lower():
+            out.append(spec)
+    return out
+
+
 def _gpu_count(m: _Mapped, value: Any, what: str) -> list[int]:
     text = scalar(value).text
     if re.fullmatch(r"[0-9]+", text) and int(text) >= 1:
         return [int(text)]
-    m.flag("invalid-gpu", f"{what} {text!r} is not a whole number of GPUs: GPU not imported")
+    why = " (every GPU of the host: no per-pod equivalent)" if text == "all" else ""
+    m.flag("invalid-gpu", f"{what} {text!r} is not a whole number of GPUs{why}: ambiguous, GPU not imported")
     return []
 
 
@@ -850,6 +1012,8 @@ def _depends_on(raw: dict[str, Any]) -> list[str]:
 def _ip_owners(files: list[ComposeFile]) -> dict[str, str]:
     owners: dict[str, str] = {}
     for f in files:
+        for ip, comment in f.host_ips.items():
+            owners.setdefault(ip, f"the host {f.file} was deployed on ({comment})")
         for s in f.services:
             nets = s.raw.get("networks")
             if isinstance(nets, dict):
@@ -893,22 +1057,30 @@ def _scan_ips(m: _Mapped, raw: Any, owners: dict[str, str], reported: set[str]) 
 # Dependencies
 
 
-def _resolve_dependencies(m: _Mapped, file_defs: dict[str, _Mapped], services: dict[str, dict[str, Any]]) -> None:
+def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], services: dict[str, dict[str, Any]]) -> None:
     entry = services[m.final or ""]
+    file_defs = by_file[m.src.file]
     env: dict[str, str] = entry.get("env", {})
     secrets: dict[str, Any] = entry.get("secrets", {})
     deps: list[dict[str, str]] = []
     targets: set[str] = set()
 
-    def target_of(host: str) -> tuple[str | None, _Mapped | None]:
-        other = file_defs.get(host)
+    def target_of(host: str, where: str | None = None) -> tuple[str | None, _Mapped | None]:
+        other = by_file[where].get(host) if where else file_defs.get(host)
+        if other is None and where is None and host in services and host != m.final:
+            # Not a service of this file, but exactly the name of an imported service (e.g. `prometheus`
+            # in a file that expects the monitoring stack of another file on the same network).
+            other = next((d for defs in by_file.values() for d in defs.values() if d.final == host), None)
+            if other is not None:
+                m.note("cross-file-reference", f"{host} is not a service of {m.src.file}; taken as the imported "
+                       f"service {host} (same name)")
         if other is None or other is m:
             return None, None
         return other.final, other
 
     wanted: list[str] = []
-    for name, host, scheme, port, exact, _text in m.refs:
-        final, other = target_of(host)
+    for name, host, scheme, port, exact, _text, where in m.refs:
+        final, other = target_of(host, where)
         if other is None:
             continue
         if final is None:
@@ -969,6 +1141,53 @@ def _resolve_dependencies(m: _Mapped, file_defs: dict[str, _Mapped], services: d
     if env:
         entry["env"] = env
     elif "env" in entry:
+        del entry["env"]
+
+
+_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
+_HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
+
+
+def cluster_host(var: str, value: str) -> str | None:
+    """The in-cluster host a plain env value names, if any: the same test as the loader applies.
+
+    Such a value is refused by `sophia.spec.loader` (a dependency must carry it), so the import never
+    writes one: a bare name in a URL or `host:port`, a bare `*_HOST`/`*_HOSTNAME`/`*_SERVER` value, or a
+    `.svc`/`.cluster.local` name.
+    """
+    match = _URL_HOST.match(value) or _HOST_PORT.match(value)
+    host = match.group(1) if match else (value if var.upper().endswith(("_HOST", "_HOSTNAME", "_SERVER")) else None)
+    if not host:
+        return None
+    labels = host.split(".")
+    if len(labels) == 1:
+        return None if host == "localhost" or _IPV4.fullmatch(host) else host
+    if host.endswith((".svc", ".svc.cluster.local", ".cluster.local")):
+        return host
+    if len(labels) == 2 and not labels[1].isalpha():
+        return host
+    return None
+
+
+def _guard_cluster_addresses(m: _Mapped, entry: dict[str, Any]) -> None:
+    """Leave out plain env values that name an in-cluster host (a dependency must carry those)."""
+    env: dict[str, str] = entry.get("env", {})
+    node_name_vars = set(KNOWN_IMAGES.get(m.repository or "", {}).get("node_name_vars", []))
+    deps = {d["service"] for d in entry.get("dependencies", [])}
+    for var in sorted(env):
+        host = cluster_host(var, env[var])
+        if host is None:
+            continue
+        value = env.pop(var)
+        if var in node_name_vars:
+            m.note("node-name-dropped", f"{var}={value} is the image's cluster node name, not an address; left out "
+                   "(it defaults to the pod's host name), because sophia reads a bare *_HOSTNAME value as an address")
+        elif host in deps:
+            m.flag("cluster-address", f"{var}={value}: a dependency on {host} gives network access, but its URL "
+                   "cannot carry this path or scheme, so the variable was left out: set it by hand")
+        else:
+            m.flag("cluster-address", f"{var}={value} names {host!r}, which is no imported service: left out")
+    if not env and "env" in entry:
         del entry["env"]
 
 

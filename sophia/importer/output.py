@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from sophia.importer.mapping import APPLICATION, GPU_POOL, PLACEHOLDER_TAG, POOL, ImportResult
+from sophia.importer.mapping import APPLICATION, GPU_POOL, POOL, UNPINNED_TAG, ImportResult
 from sophia.spec.models import API_VERSION
 
 ENVIRONMENT = "imported"
@@ -34,14 +34,10 @@ def render(result: ImportResult) -> dict[str, str]:
     """Every file of the imported environments folder, by relative path."""
     catalog = (
         "# Imported by `sophia import compose`: review import-report.md before using it.\n"
-        "# Every entry compiles; placeholders (tag 0.0.0-set-me, repository set-me/...) need a hand edit.\n"
+        f"# Every entry compiles. Marked defaults: tag {UNPINNED_TAG} in releases/ (pin it there), repository set-me/...\n"
         + _dump(_doc("ServiceCatalog", "imported", {"services": result.services}))
     )
-    release = (
-        f"# Image versions. `{PLACEHOLDER_TAG}` marks a tag the compose files did not pin (latest, unset or\n"
-        "# missing): set a real version before deploying.\n"
-        + _dump(_doc("Release", RELEASE, {"images": {k: {"tag": v} for k, v in result.tags.items()}}))
-    )
+    release = _release(result)
     pools: dict[str, Any] = {
         POOL: {
             "description": "SET ME: placeholder pool with generous capacity; compose files name no machines",
@@ -92,6 +88,25 @@ def render(result: ImportResult) -> dict[str, str]:
         "import-report.md": result.report.to_markdown(),
         "releases/imported.yaml": release,
     }
+
+
+def _release(result: ImportResult) -> str:
+    """The release file, with a `# SET ME` comment on every unpinned tag saying what the compose files had."""
+    head = (
+        f"# Image versions: what gets promoted between environments. `{UNPINNED_TAG}` is a clearly marked\n"
+        "# default for a version the compose files did not pin (latest, no tag, an unset ${IMAGE_TAG}):\n"
+        "# set a real version before deploying.\n"
+    )
+    text = _dump(_doc("Release", RELEASE, {"images": {k: {"tag": v} for k, v in result.tags.items()}}))
+    out: list[str] = []
+    current = None
+    for line in text.splitlines():
+        if line.startswith("    ") and not line.startswith("     ") and line.endswith(":"):
+            current = line.strip()[:-1]
+        if current and line.strip() == f"tag: {UNPINNED_TAG}" and current in result.unpinned:
+            line += "  # SET ME: was " + "; ".join(result.unpinned[current])
+        out.append(line)
+    return head + "\n".join(out) + "\n"
 
 
 def write(files: dict[str, str], out: Path) -> None:
