@@ -140,9 +140,10 @@ def schema(out: Path, check: bool) -> None:
 def _register() -> None:
     """Commands that live in their own packages."""
     from sophia.diff.command import diff
+    from sophia.importer.command import import_
     from sophia.validate.command import policy, validate
 
-    for command in (validate, policy, diff):
+    for command in (validate, policy, diff, import_):
         cli.add_command(command)
 
 
