@@ -200,7 +200,8 @@ def _environment(root: PlatformTree, env: Env) -> None:
     callers = sorted(s.name for s in env.services.values() if s.spec.calls_llm)
     extra: tuple[tuple[str, str], ...] = ()
     if gateway is not None:
-        extra = tuple((env.services[c].spec.application, gateway.application) for c in callers) + ((gateway.application, gateway.application),)
+        extra = tuple((env.services[c].spec.application, gateway.application) for c in callers)
+        extra += ((gateway.application, gateway.application),)
     app_waves = graph.application_waves(env, extra)
     by_app: dict[str, list[Service]] = defaultdict(list)
     for svc in env.services.values():

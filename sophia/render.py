@@ -16,7 +16,7 @@ from sophia.errors import CompileError, Problem
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
-class _BlockDumper(_Dumper):  # type: ignore[misc,valid-type]  # libyaml's dumper is untyped
+class _BlockDumper(_Dumper):  # type: ignore[misc]  # libyaml's dumper class is untyped
     """Writes multi-line strings (configs, Helm values) as literal blocks a reviewer can read."""
 
 

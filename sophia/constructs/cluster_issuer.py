@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import MANAGED_BY, PART_OF, SKIP_DRY_RUN, SophiaConstruct, metadata
 from sophia.constructs.exposure import INGRESS_CLASS

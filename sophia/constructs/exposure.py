@@ -6,9 +6,8 @@ reads the `cert-manager.io/cluster-issuer` annotation and keeps the TLS Secret i
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata
 

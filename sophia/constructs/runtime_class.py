@@ -3,9 +3,8 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from constructs import Construct
+from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import SKIP_DRY_RUN, MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.constructs._base import MANAGED_BY, PART_OF, SKIP_DRY_RUN, SophiaConstruct, metadata
 from sophia.spec.models import Esc
 
 

@@ -110,7 +110,7 @@ class _Collector:
             self.add(file, line, (*prefix, *loc), msg, hint)
 
 
-def _explain(err: dict[str, Any], loc: tuple[str | int, ...], model: type[BaseModel]) -> tuple[str, str]:
+def _explain(err: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> tuple[str, str]:
     kind = err["type"]
     msg = str(err["msg"])
     if msg.startswith("Value error, "):

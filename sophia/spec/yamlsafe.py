@@ -79,7 +79,7 @@ class Document:
         return self.start_line
 
 
-class _Scalars(SafeConstructor):
+class _Scalars(SafeConstructor):  # type: ignore[misc]  # PyYAML ships no type information
     """Turns a resolved scalar into its core-schema Python value (timestamps stay strings)."""
 
     def value(self, tag: str, text: str, line: int) -> Any:
