@@ -1,0 +1,112 @@
+"""A small, fast YAML writer for manifests (plain dicts, lists, strings, numbers, booleans).
+
+PyYAML spends most of a synth in its Python-level representer, even with the C emitter. Manifests
+are JSON-shaped data, so this writer emits them directly: block mappings with sorted keys,
+block sequences in PyYAML's indentless style, a string plain when YAML would read it back as the
+same string and double-quoted (JSON escaping, which YAML accepts) otherwise, multi-line strings as
+literal blocks. `tests/test_yamlout.py` checks that every output reads back to its input.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from typing import Any
+
+import yaml
+from yaml.resolver import Resolver
+
+_PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@:+=-]*$")
+_RESOLVER = Resolver()
+_STR = "tag:yaml.org,2002:str"
+
+
+@lru_cache(maxsize=65536)
+def scalar(value: str) -> str:
+    """A string as a one-line YAML scalar that reads back as the same string."""
+    if (
+        _PLAIN.match(value)
+        and not value.endswith(":")
+        and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR
+    ):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _block(value: str, indent: str) -> str | None:
+    """A multi-line string as a literal block, or None when it cannot be one."""
+    if value.endswith("\n\n") or value.startswith((" ", "\n")):
+        return None
+    lines = value.split("\n")
+    if value.endswith("\n"):
+        lines.pop()
+        head = "|"
+    else:
+        head = "|-"
+    if any(line != line.rstrip() or "\r" in line for line in lines):
+        return None
+    return head + "".join(f"\n{indent}{line}" if line else "\n" for line in lines)
+
+
+def _leaf(value: Any, indent: str) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if value is None:
+        return "null"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        if "\n" in value:
+            block = _block(value, indent + "  ")
+            if block is not None:
+                return block
+        return scalar(value)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def _mapping(value: dict[str, Any], indent: str, out: list[str], first_prefix: str | None = None) -> None:
+    prefix = first_prefix
+    for key in sorted(value):
+        item = value[key]
+        lead = prefix if prefix is not None else indent
+        prefix = None
+        k = scalar(str(key))
+        if isinstance(item, dict) and item:
+            out.append(f"{lead}{k}:\n")
+            _mapping(item, indent + "  ", out)
+        elif isinstance(item, list) and item:
+            out.append(f"{lead}{k}:\n")
+            _sequence(item, indent, out)
+        elif isinstance(item, dict):
+            out.append(f"{lead}{k}: {{}}\n")
+        elif isinstance(item, list):
+            out.append(f"{lead}{k}: []\n")
+        else:
+            out.append(f"{lead}{k}: {_leaf(item, indent)}\n")
+
+
+def _sequence(value: list[Any], indent: str, out: list[str]) -> None:
+    for item in value:
+        if isinstance(item, dict) and item:
+            _mapping(item, indent + "  ", out, first_prefix=f"{indent}- ")
+        elif isinstance(item, list) and item:
+            out.append(f"{indent}-\n")
+            _sequence(item, indent + "  ", out)
+        elif isinstance(item, dict):
+            out.append(f"{indent}- {{}}\n")
+        elif isinstance(item, list):
+            out.append(f"{indent}- []\n")
+        else:
+            out.append(f"{indent}- {_leaf(item, indent)}\n")
+
+
+def dump(value: dict[str, Any]) -> str:
+    """One manifest as YAML text."""
+    out: list[str] = []
+    _mapping(value, "", out)
+    return "".join(out)
