@@ -27,7 +27,31 @@ def fail(exc: SophiaError) -> None:
     sys.exit(exc.exit_code)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+_LAZY = {
+    "validate": "sophia.validate.command:validate",
+    "policy": "sophia.validate.command:policy",
+    "diff": "sophia.diff.command:diff",
+    "import": "sophia.importer.command:import_",
+}
+"""Commands in their own packages, imported only when run (start-up time is part of every synth)."""
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *_LAZY])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in _LAZY:
+            import importlib
+
+            module, attr = _LAZY[name].split(":")
+            command = getattr(importlib.import_module(module), attr)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """sophia: typed environment definitions -> plain Kubernetes YAML in dist/ -> Argo CD."""
 
@@ -135,19 +159,6 @@ def schema(out: Path, check: bool) -> None:
     for name, text in files.items():
         (out / name).write_text(text)
     click.echo(f"{out}: {len(files)} schema files ({len(stale)} updated)")
-
-
-def _register() -> None:
-    """Commands that live in their own packages."""
-    from sophia.diff.command import diff
-    from sophia.importer.command import import_
-    from sophia.validate.command import policy, validate
-
-    for command in (validate, policy, diff, import_):
-        cli.add_command(command)
-
-
-_register()
 
 
 def main() -> None:
