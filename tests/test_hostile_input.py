@@ -125,7 +125,7 @@ CASES = [
     # --- resource exhaustion ------------------------------------------------------------------
     pytest.param(
         add("extra.yaml", _billion_laughs()),
-        expect(f"environments/extra.yaml:5: document expands to more than {yamlsafe.MAX_NODES} values (an alias bomb?)"),
+        expect(f"environments/extra.yaml:6: document expands to more than {yamlsafe.MAX_NODES} values (an alias bomb?)"),
         id="billion-laughs",
     ),
     pytest.param(
@@ -151,7 +151,7 @@ CASES = [
     pytest.param(
         # 300,000 short lines fit under the byte limit; the value limit answers instead
         add("extra.yaml", HEADER + "spec:\n  images:\n" + "  - 1\n" * 299_995),
-        expect(f"environments/extra.yaml:199994: document expands to more than {yamlsafe.MAX_NODES} values (an alias bomb?)"),
+        expect(f"environments/extra.yaml:199996: document expands to more than {yamlsafe.MAX_NODES} values (an alias bomb?)"),
         id="large-list-300k-lines",
     ),
     # --- code execution -----------------------------------------------------------------------
@@ -380,3 +380,20 @@ def test_reader_problems_carry_a_line(text, message, line):
     with pytest.raises(yamlsafe.YamlProblem) as info:
         yamlsafe.load_documents(text)
     assert (info.value.message, info.value.line) == (message, line)
+
+
+def test_value_limit_counts_each_value_once():
+    """Regression: a closed mapping or sequence added its whole subtree to the count again, so every
+    value counted once per level above it and an ordinary nested file hit the alias-bomb limit."""
+    text = "a:\n b:\n  c:\n   d:\n" + "".join(f"    k{i}: v\n" for i in range(1000))
+    values = 2 * 1000 + 4 + 5  # keys and values at the bottom, the keys a-d, five mappings
+    assert yamlsafe.load_documents(text, max_nodes=values)[0].data["a"]["b"]["c"]["d"]["k999"] == "v"
+    with pytest.raises(yamlsafe.YamlProblem, match="expands to more than"):
+        yamlsafe.load_documents(text, max_nodes=values - 1)
+
+
+def test_alias_expansion_is_counted():
+    text = "a0: &a0 [lol, lol]\na1: &a1 [*a0, *a0]\n"  # 3 + 7 values, two keys, the root mapping
+    assert yamlsafe.load_documents(text, max_nodes=13)[0].data["a1"] == [["lol", "lol"], ["lol", "lol"]]
+    with pytest.raises(yamlsafe.YamlProblem, match="expands to more than 12 values"):
+        yamlsafe.load_documents(text, max_nodes=12)

@@ -187,7 +187,9 @@ def load_documents(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MA
             else:  # pragma: no cover - libyaml emits no other events
                 raise YamlProblem(f"unexpected YAML event {type(event).__name__}", line)
 
-            total += weight
+            # a closed container's children were counted as they came: count the container once;
+            # an alias counts everything it expands to
+            total += 1 if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)) else weight
             if total > max_nodes:
                 raise YamlProblem(
                     f"document expands to more than {max_nodes} values (an alias bomb?)", line
