@@ -44,8 +44,10 @@ def _start_runtime() -> threading.Thread:
 def compile_tree(environments: Path) -> dict[str, str]:
     """Load and compile an environments folder; raises `SpecError` listing every problem."""
     runtime = _start_runtime()
-    platform = load(environments)
-    runtime.join()
+    try:
+        platform = load(environments)
+    finally:
+        runtime.join()  # never leave the runtime half-started behind an error
     return compile_platform(platform)
 
 

@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from sophia.errors import Problem, SpecError
 from sophia.spec import models as m
-from sophia.spec.yamlsafe import Document, YamlProblem, load_documents, load_text
+from sophia.spec.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
@@ -174,7 +174,9 @@ def _read(root: FsPath, col: _Collector) -> list[_Source]:
     for path in paths:
         name = _display(path, root)
         try:
-            text = load_text(path.read_bytes())
+            with path.open("rb") as handle:
+                data = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit, whatever the file's size
+            text = load_text(data)
             docs = [d for d in load_documents(text) if d.data is not None]
         except YamlProblem as exc:
             col.add(name, exc.line, exc.path, exc.message)
@@ -401,8 +403,10 @@ def _resolve_env(
             col.add(ef, at("llmGateway"), ("spec", "llmGateway"), "a catalogue service is already named 'llm-gateway'")
 
     services: dict[str, Service] = {}
+    invalid: set[str] = set()
     for name, raw in catalog.spec.services.items():
         if name not in base_specs:
+            invalid.add(name)
             continue  # already reported against the catalogue
         override = spec.services.get(name)
         if override is not None and not override.enabled:
@@ -421,24 +425,31 @@ def _resolve_env(
             svc_spec = m.ServiceSpec.model_validate(merged)
         except ValidationError as exc:
             col.pydantic(exc, locate, prefix, m.ServiceSpec)
+            invalid.add(name)
             continue
         ref, version, problem = _image_ref(name, svc_spec, release)
+        if problem and release_entry is None:
+            invalid.add(name)
+            continue  # the undefined release is reported once, above
         if problem:
             rel_file = release_entry[0].file if release_entry else ef
             rel_line = release_entry[0].doc.line_of(("spec", "images", name)) if release_entry else at("release")
             col.add(rel_file, rel_line, ("spec", "images", name), f"{name}: {problem}",
                     f"pin a version in the release: images.{name}.tag (or .digest); 'latest' is never accepted")
+            invalid.add(name)
             continue
         if svc_spec.application not in spec.namespaces:
             col.add(ef, at("namespaces"), ("spec", "namespaces"),
                     f"no namespace for application {svc_spec.application!r} (used by service {name!r})",
                     f"add `{svc_spec.application}: <namespace>` under spec.namespaces")
+            invalid.add(name)
             continue
         if cluster is not None and svc_spec.placement.pool not in cluster.spec.node_pools:
             file, line = locate(("placement", "pool"))
             col.add(file, line, (*prefix, "placement", "pool"),
                     f"node pool {svc_spec.placement.pool!r} is not defined in cluster {cluster.metadata.name!r}",
                     _close(svc_spec.placement.pool, cluster.spec.node_pools))
+            invalid.add(name)
             continue
         assert ref is not None
         if svc_spec.secrets and spec.esc is None:
@@ -495,6 +506,8 @@ def _resolve_env(
             if dep.service == name:
                 file, line = locate_dep(path)
                 col.add(file, line, ("spec", "services", name, *path), "a service cannot depend on itself")
+            elif target is None and dep.service in invalid:
+                continue  # its own problem is reported; do not cascade to its dependants
             elif target is None:
                 file, line = locate_dep(path)
                 why = "is disabled in this environment" if dep.service in catalog.spec.services else "is not defined"

@@ -320,6 +320,8 @@ class ServiceSpec(Model):
             raise ValueError(f"schedule is only for cronjobs, not {self.type}")
         if self.type == "web" and not self.ports:
             raise ValueError("a web service needs at least one port")
+        if self.type != "cronjob" and (self.probes.liveness is None or self.probes.readiness is None):
+            raise ValueError(f"a {self.type} service runs for long: it needs probes.liveness and probes.readiness")
         if self.volumes and self.type != "stateful":
             raise ValueError("persistent volumes need type: stateful")
         if self.type == "stateful" and not self.volumes:

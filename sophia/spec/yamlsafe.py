@@ -267,7 +267,7 @@ def _attach(
 def load_text(data: bytes, *, max_bytes: int = MAX_FILE_BYTES) -> str:
     """Decode file bytes as UTF-8 text, refusing oversize and binary input."""
     if len(data) > max_bytes:
-        raise YamlProblem(f"file is {len(data)} bytes, over the {max_bytes}-byte limit")
+        raise YamlProblem(f"file is larger than the {max_bytes}-byte limit")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
