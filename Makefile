@@ -28,7 +28,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 setup: $(BIN)/sophia node_modules/.package-lock.json
 
 synth: setup  ## compile environments/ into dist/ through the pinned cdk8s-cli
-	PATH="$(CURDIR)/$(BIN):$$PATH" npx --no-install cdk8s synth --no-check-upgrade
+	PATH="$(CURDIR)/$(BIN):$$PATH" node_modules/.bin/cdk8s synth --no-check-upgrade
 
 test: setup $(CHECKOV)  ## the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)

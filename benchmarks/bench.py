@@ -5,10 +5,10 @@
 For synthetic platforms of about 1,000, 4,000 and 16,000 output objects (services x environments,
 every workload kind and feature) and for the real environments/, it measures:
 
-* wall time of `sophia synth` (subprocess) and of `cdk8s synth` (npx, in a temp copy of the
+* wall time of `sophia synth` (subprocess) and of `cdk8s synth` (node_modules/.bin/cdk8s, in a temp copy of the
   project layout: main.py + cdk8s.yaml copied, sophia/ and node_modules/ symlinked);
 * objects per second;
-* peak memory of the whole process tree (Python, node, npx), sampled from /proc every 20 ms
+* peak memory of the whole process tree (Python and both node processes), sampled from /proc every 20 ms
   (summed RSS; a short peak between samples can be missed);
 * `sophia validate` (schema + policy) time on the output;
 * the floor: dumping the same objects with PyYAML's CSafeDumper, one file each, in this process;
@@ -258,7 +258,7 @@ def bench_platform(label: str, environments: Path, work: Path, *, real: bool = F
         raise SystemExit(f"sophia synth failed on {label}")
     objects, files = count_objects(proj / "dist")
     shutil.rmtree(proj / "dist")
-    cdk8s = measure(["npx", "--no-install", "cdk8s", "synth", "--no-check-upgrade"], proj)
+    cdk8s = measure([str(proj / "node_modules/.bin/cdk8s"), "synth", "--no-check-upgrade"], proj)
     if cdk8s.returncode != 0:
         print(cdk8s.stderr[-3000:])
         raise SystemExit(f"cdk8s synth failed on {label}")
@@ -266,7 +266,7 @@ def bench_platform(label: str, environments: Path, work: Path, *, real: bool = F
     floor, floor_objects = floor_seconds(proj / "dist")
     print(f"  {objects} objects in {files} files")
     line("sophia synth (subprocess)", sophia.seconds, "s", TARGETS["real_sophia"] if real else None)
-    line("cdk8s synth (npx)", cdk8s.seconds, "s", TARGETS["real_cdk8s"] if real else None)
+    line("cdk8s synth (pinned cdk8s-cli)", cdk8s.seconds, "s", TARGETS["real_cdk8s"] if real else None)
     line("objects per second (sophia synth)", objects / sophia.seconds, "obj/s")
     line("peak memory, sophia synth (tree RSS)", sophia.peak_mib, "MiB", TARGETS["peak_mib"])
     line("peak memory, cdk8s synth (tree RSS)", cdk8s.peak_mib, "MiB", TARGETS["peak_mib"])

@@ -41,6 +41,13 @@ class WriteResult:
     modified: list[str] = field(default_factory=list)
 
 
+def list_tree(folder: Path) -> list[str]:
+    """Every file below `folder`, as posix paths relative to it."""
+    if not folder.is_dir():
+        return []
+    return [Path(d, n).relative_to(folder).as_posix() for d, _dirs, files in os.walk(folder) for n in files]
+
+
 def read_tree(folder: Path) -> dict[str, bytes]:
     """Every file below `folder`, as `{posix relative path: bytes}`."""
     out: dict[str, bytes] = {}
@@ -152,14 +159,18 @@ def write_tree(
 
 def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
     _sweep_stale_staging(out)
-    wanted = {path: text.encode() for path, text in files.items()}
-    current = read_tree(out)
+    # Compare file by file, so the old tree is never held in memory whole.
+    current = set(list_tree(out))
+    modified = []
+    for path in sorted(set(files) & current):
+        if (out / path).read_bytes() != files[path].encode():
+            modified.append(path)
     result = WriteResult(
         out=out,
-        changed=current != wanted,
-        added=sorted(set(wanted) - set(current)),
-        removed=sorted(set(current) - set(wanted)),
-        modified=sorted(p for p in set(wanted) & set(current) if wanted[p] != current[p]),
+        changed=bool(modified) or current != set(files),
+        added=sorted(set(files) - current),
+        removed=sorted(current - set(files)),
+        modified=modified,
     )
     if not result.changed and out.is_dir():
         return result
@@ -168,12 +179,12 @@ def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
         new = staging / "new"
         new.mkdir()
         made: set[Path] = {new}
-        for rel, data in wanted.items():
+        for rel, text in files.items():
             target = new / rel
             if target.parent not in made:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 made.add(target.parent)
-            target.write_bytes(data)
+            target.write_bytes(text.encode())
         mode = out.stat().st_mode & 0o7777 if out.is_dir() else 0o755
         os.chmod(new, mode)
         if out.is_dir():

@@ -37,6 +37,13 @@ class SophiaConstruct(Construct):
         self._manifests.append((folder, manifest))
         return manifest
 
+    def drain_manifests(self) -> Iterator[tuple[str, Manifest]]:
+        """Like `iter_manifests`, releasing each manifest once yielded (rendering is the last use)."""
+        while self._manifests:
+            yield self._manifests.pop(0)
+        for child in self._sophia_children:
+            yield from child.drain_manifests()
+
     def iter_manifests(self) -> Iterator[tuple[str, Manifest]]:
         """Every (folder, manifest) of this construct and its sophia children, in creation order."""
         yield from self._manifests
