@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
-from sophia.spec.models import Probe, ServiceSpec
+from sophia.spec.models import Autoscaling, Probe, ServiceSpec
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
@@ -108,16 +108,14 @@ def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
     }
 
 
-def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
-    scaling = p.spec.autoscaling
-    if scaling is None:
-        return None
+def hpa(meta: dict[str, Any], kind: str, name: str, scaling: Autoscaling) -> Manifest:
+    """A CPU-utilisation HorizontalPodAutoscaler of one workload."""
     return {
         "apiVersion": "autoscaling/v2",
         "kind": "HorizontalPodAutoscaler",
-        "metadata": p.meta(),
+        "metadata": meta,
         "spec": {
-            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": p.name},
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": kind, "name": name},
             "minReplicas": scaling.min_replicas,
             "maxReplicas": scaling.max_replicas,
             "metrics": [
@@ -133,16 +131,49 @@ def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
     }
 
 
-def disruption_budget(p: WorkloadProps) -> Manifest | None:
-    least = p.spec.autoscaling.min_replicas if p.spec.autoscaling else p.spec.replicas
-    if least < 2:
-        return None
+def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
+    scaling = p.spec.autoscaling
+    return None if scaling is None else hpa(p.meta(), kind, p.name, scaling)
+
+
+def pdb(meta: dict[str, Any], selector: dict[str, str]) -> Manifest:
+    """A PodDisruptionBudget letting one pod go at a time."""
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",
-        "metadata": p.meta(),
-        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": p.selector}},
+        "metadata": meta,
+        "spec": {"maxUnavailable": 1, "selector": {"matchLabels": selector}},
     }
+
+
+def disruption_budget(p: WorkloadProps) -> Manifest | None:
+    least = p.spec.autoscaling.min_replicas if p.spec.autoscaling else p.spec.replicas
+    return None if least < 2 else pdb(p.meta(), p.selector)
+
+
+def node_affinity(node_labels: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+    """Required node affinity on every label of a pool."""
+    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_labels]}]
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+
+
+def container_security(uid: int, relax: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """The restricted container securityContext, less any named relaxation."""
+    csc: dict[str, Any] = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": "readOnlyRootFilesystem" not in relax,
+        "runAsNonRoot": "runAsNonRoot" not in relax,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    if "runAsNonRoot" not in relax:
+        csc["runAsUser"] = uid
+        csc["runAsGroup"] = uid
+    if "capabilities" in relax:
+        del csc["capabilities"]
+    if "seccompProfile" in relax:
+        del csc["seccompProfile"]
+    return csc
 
 
 def _probe(probe: Probe | None) -> dict[str, Any] | None:
@@ -172,22 +203,9 @@ def _volume_name(path: str) -> str:
 def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> dict[str, Any]:
     """The hardened pod template of a workload."""
     s = p.spec
-    relax = set(p.relax)
+    relax = frozenset(p.relax)
     uid = s.run_as_user
-    csc: dict[str, Any] = {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": "readOnlyRootFilesystem" not in relax,
-        "runAsNonRoot": "runAsNonRoot" not in relax,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-    if "runAsNonRoot" not in relax:
-        csc["runAsUser"] = uid
-        csc["runAsGroup"] = uid
-    if "capabilities" in relax:
-        del csc["capabilities"]
-    if "seccompProfile" in relax:
-        del csc["seccompProfile"]
+    csc = container_security(uid, relax)
     psc: dict[str, Any] = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
     if "runAsNonRoot" not in relax:
         psc.update({"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid})
@@ -254,15 +272,7 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         "enableServiceLinks": False,
         "securityContext": psc,
         "containers": [container],
-        "affinity": {
-            "nodeAffinity": {
-                "requiredDuringSchedulingIgnoredDuringExecution": {
-                    "nodeSelectorTerms": [
-                        {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in p.node_labels]}
-                    ]
-                }
-            }
-        },
+        "affinity": node_affinity(p.node_labels),
     }
     if volumes:
         pod["volumes"] = volumes

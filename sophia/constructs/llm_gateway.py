@@ -17,6 +17,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels, selector_labels
+from sophia.constructs._workload import container_security, hpa, node_affinity, pdb
 from sophia.constructs.external_secret import ServiceSecrets, ServiceSecretsProps
 from sophia.spec.models import Autoscaling, LlmRouting, Resources
 
@@ -91,18 +92,6 @@ def _key_name(provider: str) -> str:
     return provider.replace("-", "_") + "_api_key"
 
 
-def _container_security(uid: int) -> dict[str, Any]:
-    return {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": uid,
-        "runAsGroup": uid,
-        "capabilities": {"drop": ["ALL"]},
-        "seccompProfile": {"type": "RuntimeDefault"},
-    }
-
-
 def _http_probe(path: str, port: int) -> dict[str, Any]:
     return {"httpGet": {"path": path, "port": port}, "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3}
 
@@ -137,7 +126,7 @@ class LlmGateway(SophiaConstruct):
             "image": GATEWAY_IMAGE,
             "imagePullPolicy": "Always",
             "ports": [{"name": "gateway", "containerPort": GATEWAY_PORT, "protocol": "TCP"}],
-            "securityContext": _container_security(uid),
+            "securityContext": container_security(uid),
             "resources": {
                 "requests": {"cpu": p.resources.requests.cpu, "memory": p.resources.requests.memory},
                 "limits": {"cpu": p.resources.limits.cpu, "memory": p.resources.limits.memory},
@@ -152,7 +141,7 @@ class LlmGateway(SophiaConstruct):
             "imagePullPolicy": "Always",
             "ports": [{"name": "http", "containerPort": PROXY_PORT, "protocol": "TCP"}],
             "env": [{"name": "PORTKEY_CONFIG", "valueFrom": {"secretKeyRef": {"name": f"{NAME}-config", "key": CONFIG_KEY}}}],
-            "securityContext": _container_security(uid),
+            "securityContext": container_security(uid),
             "resources": {"requests": {"cpu": "50m", "memory": "32Mi"}, "limits": {"cpu": "250m", "memory": "64Mi"}},
             "livenessProbe": _http_probe("/healthz", PROXY_PORT),
             "readinessProbe": _http_probe("/healthz", PROXY_PORT),
@@ -190,9 +179,7 @@ class LlmGateway(SophiaConstruct):
                             {"name": "proxy-conf", "emptyDir": {}},
                             {"name": "proxy-template", "configMap": {"name": f"{NAME}-proxy"}},
                         ],
-                        "affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
-                            {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in p.node_labels]}
-                        ]}}},
+                        "affinity": node_affinity(p.node_labels),
                     },
                 },
             },
@@ -207,24 +194,8 @@ class LlmGateway(SophiaConstruct):
                 "ports": [{"name": "http", "port": PROXY_PORT, "targetPort": "http", "protocol": "TCP"}],
             },
         })
-        self._emit(folder, {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": meta(),
-            "spec": {
-                "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": NAME},
-                "minReplicas": p.autoscaling.min_replicas,
-                "maxReplicas": p.autoscaling.max_replicas,
-                "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {
-                    "type": "Utilization", "averageUtilization": p.autoscaling.target_cpu_utilization}}}],
-            },
-        })
-        self._emit(folder, {
-            "apiVersion": "policy/v1",
-            "kind": "PodDisruptionBudget",
-            "metadata": meta(),
-            "spec": {"maxUnavailable": 1, "selector": {"matchLabels": p.selector}},
-        })
+        self._emit(folder, hpa(meta(), "Deployment", NAME, p.autoscaling))
+        self._emit(folder, pdb(meta(), p.selector))
 
 
 def _short_hash(text: str) -> str:

@@ -45,4 +45,10 @@ class WebService(SophiaConstruct):
             if optional is not None:
                 self._emit(folder, optional)
         self._emit(folder, deployment(props))
-        self._emit(folder, w.service(props))
+        if self._serves(props):
+            self._emit(folder, w.service(props))
+
+    @staticmethod
+    def _serves(props: w.WorkloadProps) -> bool:
+        """A web service always has a Service (it has ports by definition)."""
+        return True

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from constructs import Construct
-
 from sophia.constructs import _workload as w
-from sophia.constructs._base import SophiaConstruct
-from sophia.constructs.web_service import deployment
+from sophia.constructs.web_service import WebService
 
 
 class WorkerProps(w.WorkloadProps):
     """Props of a `Worker` (all fields are those of `WorkloadProps`)."""
 
 
-class Worker(SophiaConstruct):
-    def __init__(self, scope: Construct, id: str, *, folder: str, props: WorkerProps) -> None:
-        super().__init__(scope, id)
-        self.props = props
-        self._emit(folder, w.service_account(props))
-        for optional in (w.config_map(props), w.autoscaler(props, "Deployment"), w.disruption_budget(props)):
-            if optional is not None:
-                self._emit(folder, optional)
-        self._emit(folder, deployment(props))
-        if props.spec.ports:
-            self._emit(folder, w.service(props))
+class Worker(WebService):
+    """The same objects as a `WebService`, less the Service when nothing listens."""
+
+    @staticmethod
+    def _serves(props: w.WorkloadProps) -> bool:
+        return bool(props.spec.ports)
