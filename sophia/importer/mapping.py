@@ -872,11 +872,17 @@ def _bytes(mem: str) -> float:
     return float(mem)
 
 
+def _section(parent: dict[str, Any], key: str) -> dict[str, Any]:
+    """`parent[key]` when it is a mapping, else an empty one (compose leaves sections out or malformed)."""
+    value = parent.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
-    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
-    res = deploy.get("resources") if isinstance(deploy.get("resources"), dict) else {}
-    lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
+    deploy = _section(raw, "deploy")
+    res = _section(deploy, "resources")
+    lim = _section(res, "limits")
+    rsv = _section(res, "reservations")
     limits = {"cpu": _cpu(lim["cpus"]) if "cpus" in lim else (_cpu(raw["cpus"]) if "cpus" in raw else None),
               "memory": _memory(lim["memory"]) if "memory" in lim else (_memory(raw["mem_limit"]) if "mem_limit" in raw else None)}
     requests = {"cpu": _cpu(rsv["cpus"]) if "cpus" in rsv else None,
@@ -903,8 +909,8 @@ def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
 
 
 def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
-    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
-    res = deploy.get("resources") if isinstance(deploy.get("resources"), dict) else {}
+    deploy = _section(raw, "deploy")
+    res = _section(deploy, "resources")
     counts: list[int] = []
     for where, block in (("deploy.resources", res), ("deploy.resources.limits", res.get("limits"))):
         if not isinstance(block, dict) or "generic_resources" not in block:
@@ -918,7 +924,7 @@ def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
                        f"deploy.resources.reservations), but the ask is unambiguous: {text} whole GPU(s) imported")
             else:
                 m.flag("invalid-gpu", f"{original}: misplaced and not a whole number of GPUs: GPU not imported")
-    rsv = res.get("reservations") if isinstance(res.get("reservations"), dict) else {}
+    rsv = _section(res, "reservations")
     for spec in _gpu_specs(rsv.get("generic_resources")):
         counts.extend(_gpu_count(m, spec.get("value"), "generic_resources value"))
     for dev in rsv.get("devices") or []:
@@ -962,7 +968,7 @@ def _gpu_count(m: _Mapped, value: Any, what: str) -> list[int]:
 
 
 def _replicas(m: _Mapped, raw: dict[str, Any]) -> int:
-    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
+    deploy = _section(raw, "deploy")
     if deploy.get("mode") == "global":
         m.note("global-mode", "deploy.mode global (one per node) imported as 1 replica")
         return 1
@@ -979,8 +985,8 @@ def _replicas(m: _Mapped, raw: dict[str, Any]) -> int:
 
 
 def _placement_notes(m: _Mapped, raw: dict[str, Any]) -> None:
-    deploy = raw.get("deploy") if isinstance(raw.get("deploy"), dict) else {}
-    placement = deploy.get("placement") if isinstance(deploy.get("placement"), dict) else {}
+    deploy = _section(raw, "deploy")
+    placement = _section(deploy, "placement")
     constraints = [str(c) for c in placement.get("constraints") or []]
     if constraints:
         m.note("placement-not-mapped", "swarm constraints " + "; ".join(constraints) + " -> node pool set by hand")

@@ -23,7 +23,9 @@ ESC_ORGANIZATION = "set-me"
 
 
 def _dump(data: Any) -> str:
-    return yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=120, allow_unicode=True)
+    # Without a stream, safe_dump returns the YAML text; its stub types the result as Any.
+    text: str = yaml.safe_dump(data, sort_keys=True, default_flow_style=False, width=120, allow_unicode=True)
+    return text
 
 
 def _doc(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
