@@ -88,21 +88,6 @@ def find_cycles(env: Env) -> list[Problem]:
     return problems
 
 
-def service_levels(env: Env) -> dict[str, int]:
-    """Depth of each service in the (acyclic) graph: 0 for services that depend on nothing."""
-    levels: dict[str, int] = {}
-
-    def level(name: str) -> int:
-        if name not in levels:
-            deps = env.services[name].spec.dependencies
-            levels[name] = 1 + max((level(d.service) for d in deps), default=-1)
-        return levels[name]
-
-    for name in sorted(env.services):
-        level(name)
-    return levels
-
-
 def application_waves(env: Env, extra: tuple[tuple[str, str], ...] = ()) -> dict[str, int]:
     """Sync wave of each application: after every application its services depend on.
 

@@ -13,9 +13,6 @@ class NvidiaRuntimeClassProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(default="nvidia", description="RuntimeClass name, and the containerd handler.")
-    gpu_node_labels: tuple[tuple[str, str], ...] = Field(
-        default=(), description="Not used for scheduling (pods carry their own affinity); kept for the summary."
-    )
 
 
 class NvidiaRuntimeClass(SophiaConstruct):
