@@ -52,17 +52,20 @@ class SophiaConstruct(Construct):
 
 
 def recommended_labels(
-    *, name: str, instance: str, version: str, component: str
+    *, name: str, component: str, instance: str | None = None, version: str | None = None
 ) -> dict[str, str]:
-    """The Kubernetes recommended labels every object carries."""
-    return {
-        "app.kubernetes.io/name": name,
-        "app.kubernetes.io/instance": instance,
-        "app.kubernetes.io/version": version,
+    """The Kubernetes recommended labels; platform objects with no instance or version omit those."""
+    labels = {"app.kubernetes.io/name": name}
+    if instance is not None:
+        labels["app.kubernetes.io/instance"] = instance
+    if version is not None:
+        labels["app.kubernetes.io/version"] = version
+    labels.update({
         "app.kubernetes.io/component": component,
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": MANAGED_BY,
-    }
+    })
+    return labels
 
 
 def selector_labels(*, name: str, instance: str) -> dict[str, str]:

@@ -8,7 +8,7 @@ from typing import Any
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
 
 FINALIZER = "resources-finalizer.argocd.argoproj.io"
 
@@ -38,12 +38,7 @@ class ArgoApplication(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         p = props
-        labels = {
-            "app.kubernetes.io/name": p.name,
-            "app.kubernetes.io/component": p.component,
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = recommended_labels(name=p.name, component=p.component)
         meta = metadata(p.name, labels, namespace=p.namespace, wave=p.wave)
         meta["finalizers"] = [FINALIZER]
         source: dict[str, Any]

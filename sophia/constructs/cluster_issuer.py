@@ -8,7 +8,7 @@ from typing import Literal
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SKIP_DRY_RUN, SophiaConstruct, metadata
+from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
 from sophia.constructs.exposure import INGRESS_CLASS
 
 ACME_SERVERS = {
@@ -30,13 +30,7 @@ class AcmeIssuer(SophiaConstruct):
     def __init__(self, scope: Construct, id: str, *, folder: str, props: AcmeIssuerProps) -> None:
         super().__init__(scope, id)
         self.props = p = props
-        labels = {
-            "app.kubernetes.io/name": "acme",
-            "app.kubernetes.io/instance": f"acme-{p.environment}",
-            "app.kubernetes.io/component": "cluster-issuer",
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = recommended_labels(name="acme", component="cluster-issuer", instance=f"acme-{p.environment}")
         self._emit(folder, {
             "apiVersion": "cert-manager.io/v1",
             "kind": "ClusterIssuer",

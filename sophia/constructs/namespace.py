@@ -6,7 +6,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
 
 WAVE_NAMESPACE = -2
 
@@ -26,13 +26,7 @@ class Namespace(SophiaConstruct):
     def __init__(self, scope: Construct, id: str, *, folder: str, props: NamespaceProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        labels = {
-            "app.kubernetes.io/name": props.application,
-            "app.kubernetes.io/instance": f"{props.application}-{props.environment}",
-            "app.kubernetes.io/component": "namespace",
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = recommended_labels(name=props.application, component="namespace", instance=f"{props.application}-{props.environment}")
         ns_labels = {
             **labels,
             "pod-security.kubernetes.io/enforce": "restricted",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SophiaConstruct, metadata
+from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
 
 
 class NvidiaRuntimeClassProps(BaseModel):
@@ -19,12 +19,7 @@ class NvidiaRuntimeClass(SophiaConstruct):
     def __init__(self, scope: Construct, id: str, *, folder: str, props: NvidiaRuntimeClassProps) -> None:
         super().__init__(scope, id)
         self.props = props
-        labels = {
-            "app.kubernetes.io/name": props.name,
-            "app.kubernetes.io/component": "runtime-class",
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = recommended_labels(name=props.name, component="runtime-class")
         self._emit(folder, {
             "apiVersion": "node.k8s.io/v1",
             "kind": "RuntimeClass",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import MANAGED_BY, PART_OF, SKIP_DRY_RUN, SophiaConstruct, metadata
+from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
 from sophia.spec.models import Esc
 
 
@@ -28,13 +28,7 @@ class EscSecretStore(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         p = props
-        labels = {
-            "app.kubernetes.io/name": "pulumi-esc",
-            "app.kubernetes.io/instance": f"pulumi-esc-{p.environment}",
-            "app.kubernetes.io/component": "secret-store",
-            "app.kubernetes.io/part-of": PART_OF,
-            "app.kubernetes.io/managed-by": MANAGED_BY,
-        }
+        labels = recommended_labels(name="pulumi-esc", component="secret-store", instance=f"pulumi-esc-{p.environment}")
         token = p.esc.token_secret
         self._emit(folder, {
             "apiVersion": "external-secrets.io/v1",
