@@ -9,6 +9,7 @@ NetworkPolicies and Argo CD objects. Every problem is collected and raised as on
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
 
 from constructs import Construct
 
@@ -300,49 +301,41 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
     ArgoProject(scope, "project", folder=folder, props=ArgoProjectProps(
         name=project,
         namespace=argo_ns,
+        cluster=env.cluster.metadata.name,
         description=f"Sophia AI {env.name}: only {spec.source.repo_url} into {env.cluster.metadata.name}",
         source_repos=(spec.source.repo_url,),
-        cluster=env.cluster.metadata.name,
         namespaces=tuple(namespaces),
         cluster_resources=(("", "Namespace"),)
         + ((("external-secrets.io", "ClusterSecretStore"),) if spec.esc else ())
         + ((("cert-manager.io", "ClusterIssuer"),) if spec.tls else ()),
     ))
     base = spec.source.path.rstrip("/")
+    common: dict[str, Any] = {
+        "namespace": argo_ns, "project": project, "repo_url": spec.source.repo_url,
+        "revision": spec.source.target_revision, "cluster": env.cluster.metadata.name,
+    }
     for app in apps:
         ArgoApplication(scope, f"app-{app}", folder=folder, props=ArgoApplicationProps(
+            **common,
             name=f"{env.name}-{app}",
-            namespace=argo_ns,
-            project=project,
-            repo_url=spec.source.repo_url,
-            revision=spec.source.target_revision,
             path=f"{base}/{env.name}/{app}",
-            cluster=env.cluster.metadata.name,
             dest_namespace=spec.namespaces[app],
             wave=waves[app],
         ))
     if spec.esc is not None or spec.tls is not None:
         ArgoApplication(scope, "app-platform", folder=folder, props=ArgoApplicationProps(
+            **common,
             name=f"{env.name}-{PLATFORM_FOLDER}",
-            namespace=argo_ns,
-            project=project,
             component="argocd-platform",
-            repo_url=spec.source.repo_url,
-            revision=spec.source.target_revision,
             path=f"{base}/{env.name}/{PLATFORM_FOLDER}",
-            cluster=env.cluster.metadata.name,
             dest_namespace=spec.esc.token_secret.namespace if spec.esc else "cert-manager",
             wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(
+        **common,
         name=f"{env.name}-root",
-        namespace=argo_ns,
-        project=project,
         component="argocd-root",
-        repo_url=spec.source.repo_url,
-        revision=spec.source.target_revision,
         path=f"{base}/{env.name}/{ARGOCD_FOLDER}",
-        cluster=env.cluster.metadata.name,
         dest_namespace=argo_ns,
         wave=-20,
     ))

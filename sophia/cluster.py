@@ -9,6 +9,8 @@ cluster-wide objects two environments would fight over.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sophia.constructs._base import SophiaConstruct
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
@@ -98,23 +100,23 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     ArgoProject(scope, "project", folder=f"{base}/argocd", props=ArgoProjectProps(
         name=project,
         namespace=argo_ns,
+        cluster=name,
         description=f"Cluster-wide add-ons of {name}: pinned Helm charts and {source.repo_url}",
         source_repos=tuple(sorted({source.repo_url, *HELM_REPOS.values()})),
-        cluster=name,
         namespaces=tuple(sorted({argo_ns, *ADDON_NAMESPACES.values()})),
         cluster_resources=CLUSTER_KINDS,
     ))
+    common: dict[str, Any] = {
+        "namespace": argo_ns, "project": project, "repo_url": source.repo_url,
+        "revision": source.target_revision, "cluster": name,
+    }
     waves = {"argo-cd": -30, "cert-manager": -25, "external-secrets": -25, "nvidia-device-plugin": -25}
     for addon, version in addons.items():
         ArgoApplication(scope, f"addon-{addon}", folder=f"{base}/argocd", props=ArgoApplicationProps(
+            **common,
             name=f"addon-{addon}",
-            namespace=argo_ns,
-            project=project,
             component="cluster-addon",
-            repo_url=source.repo_url,
-            revision=source.target_revision,
             path="",
-            cluster=name,
             dest_namespace=ADDON_NAMESPACES[addon],
             wave=waves[addon],
             helm=(HELM_REPOS[addon], addon, version),
@@ -125,26 +127,18 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     if any(pool.gpu for pool in cluster.spec.node_pools.values()):
         NvidiaRuntimeClass(scope, "runtime-class", folder=f"{base}/runtime", props=NvidiaRuntimeClassProps())
         ArgoApplication(scope, "runtime", folder=f"{base}/argocd", props=ArgoApplicationProps(
+            **common,
             name=f"cluster-{name}-runtime",
-            namespace=argo_ns,
-            project=project,
             component="cluster-runtime",
-            repo_url=source.repo_url,
-            revision=source.target_revision,
             path=f"{path}/{base}/runtime",
-            cluster=name,
             dest_namespace="nvidia-device-plugin",
             wave=-20,
         ))
     ArgoApplication(scope, "root", folder=f"{base}/argocd", props=ArgoApplicationProps(
+        **common,
         name=f"cluster-{name}-root",
-        namespace=argo_ns,
-        project=project,
         component="argocd-root",
-        repo_url=source.repo_url,
-        revision=source.target_revision,
         path=f"{path}/{base}/argocd",
-        cluster=name,
         dest_namespace=argo_ns,
         wave=-40,
     ))
