@@ -106,7 +106,7 @@ def _workload_props(env: Env, svc: Service, edges: list[graph.Edge]) -> Workload
     env_values.update(svc.spec.env)
     for e in edges:
         if e.source == svc.name:
-            env_values[e.env] = e.url
+            env_values[e.env] = e.value
     gateway = env.spec.llm_gateway
     if svc.spec.calls_llm and gateway is not None:
         url = f"http://{GATEWAY}.{env.spec.namespaces[gateway.application]}.{graph.CLUSTER_DOMAIN}:{PROXY_PORT}/v1"

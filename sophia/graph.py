@@ -23,28 +23,37 @@ class Edge:
     port_name: str
     port: int
     env: str
-    url: str
-
-
-def env_var_for(dep: Dependency) -> str:
-    """The variable a dependency's URL is injected as: declared, or <SERVICE>_URL."""
-    return dep.env or dep.service.upper().replace("-", "_") + "_URL"
+    value: str
+    """What the variable holds: the URL, host, port or host:port (the dependency's format)."""
 
 
 def host_of(target: Service) -> str:
     return f"{target.name}.{target.namespace}.{CLUSTER_DOMAIN}"
 
 
+def address(dep: Dependency, target: Service) -> tuple[str, int, str]:
+    """(port name, port, value) of one dependency: the value in the dependency's format."""
+    port_name = dep.port or next(iter(target.spec.ports))
+    port = target.spec.ports[port_name]
+    host = host_of(target)
+    if dep.format == "host":
+        value = host
+    elif dep.format == "port":
+        value = str(port.port)
+    elif dep.format == "host-port":
+        value = f"{host}:{port.port}"
+    else:
+        value = f"{dep.scheme or port.scheme}://{host}:{port.port}{dep.path or ''}"
+    return port_name, port.port, value
+
+
 def edges(env: Env) -> list[Edge]:
-    """Every declared dependency of the environment, resolved to a port and a URL."""
+    """Every declared dependency of the environment, resolved to a port and the value injected."""
     out: list[Edge] = []
     for name, svc in env.services.items():
         for dep in svc.spec.dependencies:
-            target = env.services[dep.service]
-            port_name = dep.port or next(iter(target.spec.ports))
-            port = target.spec.ports[port_name]
-            url = f"{port.scheme}://{host_of(target)}:{port.port}"
-            out.append(Edge(name, dep.service, port_name, port.port, env_var_for(dep), url))
+            port_name, port, value = address(dep, env.services[dep.service])
+            out.append(Edge(name, dep.service, port_name, port, dep.variable, value))
     return out
 
 

@@ -55,8 +55,8 @@ def summary(env: Env) -> str:
             lines.append(f"    {_node(member)}[\"{member}\"]")
         lines.append("  end")
     for name, svc in sorted(env.services.items()):
-        for dep in svc.spec.dependencies:
-            lines.append(f"  {_node(name)} --> {_node(dep.service)}")
+        for target in dict.fromkeys(dep.service for dep in svc.spec.dependencies):
+            lines.append(f"  {_node(name)} --> {_node(target)}")
         if svc.spec.calls_llm and gateway is not None:
             lines.append(f"  {_node(name)} -.-> llm_gateway")
     lines += ["```", ""]

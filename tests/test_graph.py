@@ -184,7 +184,8 @@ def test_every_in_cluster_address_in_dist_comes_from_a_dependency() -> None:
             continue
         for var, value in obj["data"].items():
             if ".svc." in value:
-                assert re.fullmatch(r"[a-z]+://[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local:[0-9]+(/v1)?", value), (path, var)
+                # a dependency's url (with its optional path), host or host-port format
+                assert re.fullmatch(r"([a-z]+://)?[a-z0-9-]+\.[a-z0-9-]+\.svc\.cluster\.local(:[0-9]+(/[a-z0-9/]*)?)?", value), (path, var)
 
 
 def test_no_host_ip_in_environments_or_dist() -> None:
@@ -196,3 +197,73 @@ def test_no_host_ip_in_environments_or_dist() -> None:
                 for match in _IPV4.finditer(line):
                     rest = line[match.end():]
                     assert rest.startswith("/"), f"{path}:{lineno}: {match.group(0)} is a host address, not a network range"
+
+
+def _compile_edited(tmp_path: Path, old: str, new: str) -> dict[str, Any]:
+    root = _copy(tmp_path)
+    catalog = root / "catalog.yaml"
+    text = catalog.read_text()
+    assert old in text
+    catalog.write_text(text.replace(old, new, 1))
+    return {p: yaml.safe_load(t) for p, t in compile_tree(root).items() if p.endswith(".yaml")}
+
+
+def test_dependency_formats_scheme_and_path(tmp_path: Path) -> None:
+    out = _compile_edited(
+        tmp_path, "      dependencies: [{service: db}]\n      egress:",
+        "      dependencies:\n"
+        "        - {service: db}\n"
+        "        - {service: db, format: host, env: DB_HOST}\n"
+        "        - {service: db, format: port, env: DB_PORT}\n"
+        "        - {service: db, format: host-port}\n"
+        "        - {service: inference, scheme: ws, path: /stream, env: STREAM_URL}\n"
+        "      egress:",
+    )
+    data = out["staging/apps/ConfigMap-queue-worker-env.yaml"]["data"]
+    host = "db.staging-data.svc.cluster.local"
+    assert data["DB_URL"] == f"postgresql://{host}:5432"
+    assert data["DB_HOST"] == host
+    assert data["DB_PORT"] == "5432"
+    assert data["DB_ADDRESS"] == f"{host}:5432"
+    assert data["STREAM_URL"] == "ws://inference.staging-apps.svc.cluster.local:9000/stream"
+    # Several dependencies on one service open its port once.
+    policy = out["staging/apps/NetworkPolicy-queue-worker.yaml"]
+    assert sorted(_edges(policy, "egress")) == sorted(set(_edges(policy, "egress")))
+    assert ("staging-data", "db", 5432) in _edges(policy, "egress")
+    assert ("staging-apps", "inference", 9000) in _edges(policy, "egress")
+
+
+def test_probe_waiver_and_pod_ip(tmp_path: Path) -> None:
+    from sophia.validate.policy import run_policy
+
+    out = _compile_edited(
+        tmp_path,
+        "      probes:\n        liveness: {exec: [/bin/healthcheck]}\n        readiness: {exec: [/bin/healthcheck]}\n"
+        "      replicas: 1\n",
+        "      waivers: {SOPHIA-PROBE-001: the vendor image has no health endpoint}\n"
+        "      args: [serve, '--bind=$(POD_IP)']\n"
+        "      replicas: 1\n",
+    )
+    path = "staging/apps/Deployment-queue-worker.yaml"
+    deployment = out[path]
+    assert deployment["metadata"]["annotations"]["sophia.ai/waive.SOPHIA-PROBE-001"] == "the vendor image has no health endpoint"
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert "livenessProbe" not in container and "readinessProbe" not in container
+    assert container["args"] == ["serve", "--bind=$(POD_IP)"]
+    assert {"name": "POD_IP", "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}} in container["env"]
+    written = tmp_path / "Deployment-queue-worker.yaml"
+    written.write_text(yaml.safe_dump(deployment))
+    report = run_policy([written])
+    probe = [f for f in report.findings if f.rule == "SOPHIA-PROBE-001"]
+    assert probe and all(f.waived == "the vendor image has no health endpoint" for f in probe)
+    assert not [f for f in report.errors if f.rule == "SOPHIA-PROBE-001"]
+
+
+def test_waivable_rules_are_policy_rules() -> None:
+    from typing import get_args
+
+    from sophia.spec.models import WAIVER_ANNOTATION_PREFIX, WaivableRule
+    from sophia.validate.policy import WAIVER_PREFIX, all_rules
+
+    assert WAIVER_ANNOTATION_PREFIX == WAIVER_PREFIX
+    assert set(get_args(WaivableRule)) <= {r.id for r in all_rules()}

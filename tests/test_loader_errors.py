@@ -123,6 +123,46 @@ CASES = [
         id="missing-tag",
     ),
     pytest.param(
+        "catalog.yaml", "      dependencies: [{service: db}]\n      egress:",
+        "      dependencies: [{service: db, format: host, path: /x}]\n      egress:",
+        "environments/catalog.yaml:45: spec.services.queue-worker.dependencies[0]: path only applies to format: url, not host",
+        id="path-on-host-dependency",
+    ),
+    pytest.param(
+        "catalog.yaml", "      dependencies: [{service: db}]\n      egress:",
+        "      dependencies: [{service: db}, {service: db, scheme: postgres}]\n      egress:",
+        "environments/catalog.yaml:45: spec.services.queue-worker.dependencies[1].env: DB_URL is set twice: by this "
+        "dependency and by dependencies[0]\n    hint: give this dependency its own variable with env: <NAME>",
+        id="dependency-variable-twice",
+    ),
+    pytest.param(
+        "catalog.yaml", "        DB_PASSWORD: {key: db.password}\n", "        DB_PASSWORD: {key: db.password}\n        DB_URL: {key: db.url}\n",
+        "environments/catalog.yaml:25: spec.services.api.dependencies[0].env: DB_URL is set twice: by this dependency and "
+        "by secrets.DB_URL",
+        id="secret-and-dependency-variable",
+    ),
+    pytest.param(
+        "catalog.yaml", "        readiness: {exec: [/bin/healthcheck]}\n      replicas: 1\n",
+        "        readiness: {exec: [/bin/healthcheck]}\n      waivers: {SOPHIA-PROBE-001: no health check in this image}\n      replicas: 1\n",
+        "environments/catalog.yaml:32: spec.services.queue-worker: probes are set, so the SOPHIA-PROBE-001 waiver is not needed",
+        id="waiver-with-probes",
+    ),
+    pytest.param(
+        "catalog.yaml", "      replicas: 1\n      placement: {pool: general}\n      dependencies: [{service: db}]\n",
+        "      replicas: 1\n      waivers: {SOPHIA-PSS-001: because I said so}\n      placement: {pool: general}\n"
+        "      dependencies: [{service: db}]\n",
+        "environments/catalog.yaml:44: spec.services.queue-worker.waivers.SOPHIA-PSS-001: Input should be 'SOPHIA-PROBE-001'",
+        id="waiver-of-unwaivable-rule",
+    ),
+    pytest.param(
+        "catalog.yaml", "      replicas: 1\n      placement: {pool: general}\n      dependencies: [{service: db}]\n",
+        "      replicas: 1\n      args: [serve, --bind, $(POD_IP)]\n      env: {POD_IP: here}\n"
+        "      placement: {pool: general}\n      dependencies: [{service: db}]\n",
+        "environments/catalog.yaml:45: spec.services.queue-worker.env.POD_IP: POD_IP is the pod's address, which sophia "
+        "sets because the command uses $(POD_IP)",
+        id="pod-ip-defined-twice",
+    ),
+    pytest.param(
         "staging.yaml", "kind: Environment\n", "kind: Enviroment\n",
         "environments/staging.yaml:2: kind: unknown kind 'Enviroment'\n    hint: one of: Cluster, Environment, Release, ServiceCatalog",
         id="unknown-kind",

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
-from sophia.spec.models import Autoscaling, Probe, ServiceSpec
+from sophia.spec.models import POD_IP_VARIABLE, WAIVER_ANNOTATION_PREFIX, Autoscaling, Probe, ServiceSpec, uses_pod_ip
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
@@ -241,6 +241,8 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         for item in p.secrets
         if item.mount_path is None
     ]
+    if uses_pod_ip(s):
+        env_items.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
     if env_items:
         container["env"] = env_items
     for kind in ("liveness", "readiness", "startup"):
@@ -299,6 +301,10 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
 
 
 def workload_annotations(p: WorkloadProps) -> dict[str, str] | None:
-    if not p.relax:
-        return None
-    return {EXCEPTION_ANNOTATION: f"{', '.join(sorted(p.relax))}: {p.exception_reason}"}
+    """The workload object's own annotations: a named security exception, and the policy waivers."""
+    out: dict[str, str] = {}
+    if p.relax:
+        out[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
+    for rule, reason in sorted(p.spec.waivers.items()):
+        out[WAIVER_ANNOTATION_PREFIX + rule] = reason
+    return out or None

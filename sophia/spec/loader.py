@@ -500,6 +500,38 @@ def _resolve_env(
         def locate_dep(path: tuple[str | int, ...], n: str = name) -> tuple[str, int]:
             return locate_field(n, *path)
 
+        owners: dict[str, str] = {}
+        for var in svc.spec.env:
+            owners[var] = f"env.{var}"
+        if m.uses_pod_ip(svc.spec):
+            if m.POD_IP_VARIABLE in owners:
+                file, line = locate_dep(("env", m.POD_IP_VARIABLE))
+                col.add(file, line, ("spec", "services", name, "env", m.POD_IP_VARIABLE),
+                        f"{m.POD_IP_VARIABLE} is the pod's address, which sophia sets because the command uses "
+                        f"$({m.POD_IP_VARIABLE})", "remove it from env")
+            owners[m.POD_IP_VARIABLE] = f"$({m.POD_IP_VARIABLE}) in the command"
+        if svc.spec.calls_llm:
+            for var in m.LLM_VARIABLES:
+                if var in owners:
+                    file, line = locate_dep(("env", var))
+                    col.add(file, line, ("spec", "services", name, "env", var),
+                            f"{var} is set by callsLlm (the LLM gateway's address and routing)", "remove it from env")
+                owners[var] = "callsLlm"
+        for var in svc.spec.secrets:
+            if var in owners:
+                file, line = locate_dep(("secrets", var))
+                col.add(file, line, ("spec", "services", name, "secrets", var),
+                        f"{var} is set twice: by secrets.{var} and by {owners[var]}", "keep one of them")
+            owners.setdefault(var, f"secrets.{var}")
+        for i, dep in enumerate(svc.spec.dependencies):
+            var = dep.variable
+            if var in owners:
+                file, line = locate_dep(("dependencies", i))
+                col.add(file, line, ("spec", "services", name, "dependencies", i, "env"),
+                        f"{var} is set twice: by this dependency and by {owners[var]}",
+                        "give this dependency its own variable with env: <NAME>")
+            owners.setdefault(var, f"dependencies[{i}]")
+
         for i, dep in enumerate(svc.spec.dependencies):
             path = ("dependencies", i, "service")
             target = services.get(dep.service)

@@ -215,15 +215,51 @@ class Volume(Model):
     storage_class: NamespaceName = Field(default="local-path", description="StorageClass (k3s ships local-path).")
 
 
+DependencyFormat = Literal["url", "host", "port", "host-port"]
+
+_DEFAULT_SUFFIX: dict[str, str] = {"url": "URL", "host": "HOST", "port": "PORT", "host-port": "ADDRESS"}
+
+
 class Dependency(Model):
+    """One connection to another service of the environment; sophia injects its address as an env var.
+
+    A service may depend on the same service several times, each time into its own variable (a
+    backend's `BACKEND_URL` and its websocket `WEBSOCKET_URL`, say).
+    """
+
     service: Name = Field(description="The service depended on.")
     port: PortName | None = Field(
         default=None, description="Which of its named ports; defaults to its only (or first) port."
     )
     env: EnvName | None = Field(
         default=None,
-        description="Env var that receives the URL; defaults to <SERVICE>_URL (upper case, '-' as '_').",
+        description="Env var that receives the address; defaults to <SERVICE>_URL (_HOST, _PORT, _ADDRESS for "
+        "the other formats; upper case, '-' as '_').",
     )
+    format: DependencyFormat = Field(
+        default="url",
+        description="What the variable holds: url (scheme://host:port[path]), host (the cluster DNS name), "
+        "port (the number) or host-port (host:port).",
+    )
+    scheme: Annotated[str, _check(re.compile(r"^[a-z][a-z0-9+.-]*$"), "URL scheme", 32)] | None = Field(
+        default=None, description="URL scheme for this caller (e.g. ws); defaults to the port's scheme. url only."
+    )
+    path: Annotated[str, _check(re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$"), "URL path", 1024)] | None = Field(
+        default=None, description="Path appended to the URL (e.g. /ws). url only."
+    )
+
+    @model_validator(mode="after")
+    def _url_parts(self) -> Dependency:
+        if self.format != "url":
+            for part in ("scheme", "path"):
+                if getattr(self, part) is not None:
+                    raise ValueError(f"{part} only applies to format: url, not {self.format}")
+        return self
+
+    @property
+    def variable(self) -> str:
+        """The env var the address is injected as: declared, or <SERVICE>_URL (_HOST, _PORT, _ADDRESS)."""
+        return self.env or f"{self.service.upper().replace('-', '_')}_{_DEFAULT_SUFFIX[self.format]}"
 
 
 def _whole_gpus(value: Any) -> Any:
@@ -273,6 +309,26 @@ class Egress(Model):
 
 WorkloadType = Literal["web", "worker", "stateful", "cronjob"]
 
+LLM_VARIABLES = ("LLM_GATEWAY_URL", "OPENAI_BASE_URL", "LLM_ROUTING_STRATEGY", "LLM_ROUTING_TARGETS")
+"""The env vars `callsLlm` injects (the gateway's address and routing)."""
+
+POD_IP_VARIABLE = "POD_IP"
+"""Defined from the downward API (status.podIP) when a command or args use `$(POD_IP)`: the pod's own
+address, which is what binding "all interfaces" means inside a pod without writing an IP."""
+
+
+def uses_pod_ip(spec: ServiceSpec) -> bool:
+    """Whether the service's command or args use `$(POD_IP)`."""
+    ref = f"$({POD_IP_VARIABLE})"
+    return any(ref in arg for arg in [*(spec.command or []), *(spec.args or [])])
+
+
+WaivableRule = Literal["SOPHIA-PROBE-001"]
+"""Policy rules a service may waive for itself in the catalogue (each id is a rule of `sophia policy`)."""
+
+WAIVER_ANNOTATION_PREFIX = "sophia.ai/waive."
+"""The annotation prefix `sophia policy` reads a waiver from: `sophia.ai/waive.<RULE-ID>: <reason>`."""
+
 
 class ServiceSpec(Model):
     """One service as compiled: the catalogue entry with the environment's overrides applied."""
@@ -310,6 +366,11 @@ class ServiceSpec(Model):
         default=None, description="Cron schedule (cronjob only)."
     )
     run_as_user: Annotated[StrictInt, Field(ge=10000)] = Field(default=10001, description="UID of the container.")
+    waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
+        default_factory=dict,
+        description="Policy rules this service breaks on purpose, each with the reason (written on its workload "
+        "as a sophia.ai/waive.<RULE-ID> annotation). SOPHIA-PROBE-001: the service has no health check at all.",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> ServiceSpec:
@@ -320,8 +381,14 @@ class ServiceSpec(Model):
             raise ValueError(f"schedule is only for cronjobs, not {self.type}")
         if self.type == "web" and not self.ports:
             raise ValueError("a web service needs at least one port")
-        if self.type != "cronjob" and (self.probes.liveness is None or self.probes.readiness is None):
-            raise ValueError(f"a {self.type} service runs for long: it needs probes.liveness and probes.readiness")
+        probe_waived = "SOPHIA-PROBE-001" in self.waivers
+        if probe_waived and (self.probes.liveness or self.probes.readiness or self.probes.startup):
+            raise ValueError("probes are set, so the SOPHIA-PROBE-001 waiver is not needed: remove it")
+        if probe_waived and self.type == "cronjob":
+            raise ValueError("a cronjob needs no probes: remove the SOPHIA-PROBE-001 waiver")
+        if self.type != "cronjob" and not probe_waived and (self.probes.liveness is None or self.probes.readiness is None):
+            raise ValueError(f"a {self.type} service runs for long: it needs probes.liveness and probes.readiness "
+                             "(or, when it has no health check at all, waivers: {SOPHIA-PROBE-001: <reason>})")
         if self.volumes and self.type != "stateful":
             raise ValueError("persistent volumes need type: stateful")
         if self.type == "stateful" and not self.volumes:
