@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sophia.importer.compose import ComposeError, ComposeFile, read_compose
-from sophia.importer.mapping import import_files
+from sophia.importer.mapping import REGISTRY, import_files
 from sophia.importer.output import render, write
 
 
@@ -34,7 +34,7 @@ def read_inventory(path: Path) -> dict[str, int]:
 
 
 def run_import(
-    paths: list[Path], out: Path, base: Path | None = None, inventory: Path | None = None
+    paths: list[Path], out: Path, base: Path | None = None, inventory: Path | None = None, registry: str | None = None
 ) -> tuple[dict[str, str], list[str]]:
     """Read, map and write; returns the files written and the files that could not be read."""
     files: list[ComposeFile] = []
@@ -46,12 +46,21 @@ def run_import(
             errors.append(str(exc))
     if errors:
         return {}, errors
-    result = import_files(files)
+    result = import_files(files, registry)
     if inventory is not None:
         result.report.inventory = read_inventory(inventory)
     rendered = render(result)
     write(rendered, out)
     return rendered, []
+
+
+def _check_registry(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip().rstrip("/").lower()
+    if not REGISTRY.match(value):
+        raise click.BadParameter(f"{value!r} is not a registry path like ghcr.io/acme or scoobyjava15")
+    return value
 
 
 @click.group("import")
@@ -66,12 +75,15 @@ def import_() -> None:
               help="Name files in the report relative to this folder.")
 @click.option("--inventory", "inventory", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="Markdown inventory (first column: file) to reconcile the definition count with.")
-def compose(files: tuple[Path, ...], out: Path, base: Path | None, inventory: Path | None) -> None:
+@click.option("--registry", "registry", default=None, callback=_check_registry,
+              help="Registry (and namespace) CI pushes images built from source to, e.g. ghcr.io/acme; "
+                   "default: the one registry the compose files parameterise their own images with.")
+def compose(files: tuple[Path, ...], out: Path, base: Path | None, inventory: Path | None, registry: str | None) -> None:
     """Read docker-compose / swarm stack FILES and write a compilable environments folder to OUT.
 
     Also writes OUT/import-report.json and OUT/import-report.md. Exit status 1 when a file cannot be read.
     """
-    written, errors = run_import(list(files), out, base, inventory)
+    written, errors = run_import(list(files), out, base, inventory, registry)
     if errors:
         for e in errors:
             click.echo(e, err=True)

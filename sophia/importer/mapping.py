@@ -13,7 +13,7 @@ import re
 import shlex
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
@@ -27,11 +27,14 @@ DEFAULT_GPU_MODEL = "GH200"
 DEFAULT_VOLUME_SIZE = "10Gi"
 DEFAULT_REQUESTS = {"cpu": "100m", "memory": "256Mi"}
 DEFAULT_LIMITS = {"cpu": "1", "memory": "1Gi"}
+NO_PROBE_REASON = "compose gave no healthcheck and no port: imported as it ran there, restarted only when it exits"
 
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 _LOOPBACK = {"127.0.0.1", "0.0.0.0"}
 _REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+REGISTRY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
+"""A registry with an optional namespace (`ghcr.io/acme`): a repository without its last part."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
 _SENSITIVE = re.compile(
@@ -71,6 +74,24 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
 """Images whose port and role we know when a compose file does not say."""
 
 
+class _Ref(NamedTuple):
+    """An env value that names another service: a URL, or a bare host in a `*_HOST` variable."""
+
+    env: str
+    host: str
+    scheme: str
+    port: int | None
+    exact: bool
+    """Just scheme://host:port, which a dependency carries as it is."""
+    text: str
+    where: str | None = None
+    """The file holding the host, or None for the definition's own file."""
+    path: str | None = None
+    """The URL's path when a dependency can carry it (no credentials, query or `jdbc:`)."""
+    form: str = "url"
+    """url, or host for a bare host name."""
+
+
 @dataclass
 class _Mapped:
     """One definition after mapping, before merging and dependency resolution."""
@@ -82,14 +103,19 @@ class _Mapped:
     entry: dict[str, Any] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    refs: list[tuple[str, str, str, int | None, bool, str, str | None]] = field(default_factory=list)
-    """(env var, host, scheme, port, exact, text, file holding the host or None for the own file)."""
+    refs: list[_Ref] = field(default_factory=list)
     llm: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     host_ports: list[int] = field(default_factory=list)
     final: str | None = None
     unpinned: str | None = None
     """What the tag was when it is not a version (`latest`, `no tag`, `${IMAGE_TAG}`)."""
+    build: str | None = None
+    """How the image is built (`context ., dockerfile X`) when the definition has `build:` and no `image:`."""
+    registry_variable: bool = False
+    """Whether the image's registry part was a variable (the project's own images are parameterised so)."""
+    aliases: tuple[str, ...] = ()
+    """Other names the definition is known by: container_name, hostname, network aliases, Traefik routers."""
 
     def flag(self, kind: str, detail: str) -> None:
         assert kind in KINDS, kind
@@ -156,8 +182,12 @@ def is_weak(value: str) -> bool:
     return low in WEAK_VALUES or "changeme" in low or low.endswith("_password")
 
 
-def import_files(files: list[ComposeFile]) -> ImportResult:
-    """Map every service of `files` (in the given order) into one catalogue."""
+def import_files(files: list[ComposeFile], registry: str | None = None) -> ImportResult:
+    """Map every service of `files` (in the given order) into one catalogue.
+
+    `registry` is where images built from source (`build:` without `image:`) are pushed; None takes
+    the one registry the compose files themselves parameterise their images with, when they agree.
+    """
     defaults: dict[str, set[str]] = {}
     for f in files:
         for s in f.services:
@@ -165,55 +195,31 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
     inferred = {k: next(iter(v)) for k, v in sorted(defaults.items()) if len(v) == 1}
     ip_owners = _ip_owners(files)
     hosts = {ip: f for f in files for ip in f.host_ips}
+    context = _Context(inferred, ip_owners, hosts)
 
     mapped: list[_Mapped] = []
+    by_file_defs: dict[str, list[_Mapped]] = {}
     for f in files:
-        file_defs = [_map_definition(s, f, inferred, ip_owners, hosts) for s in f.services]
-        _port_clashes(file_defs)
+        file_defs = [_map_definition(s, f, context) for s in f.services]
+        by_file_defs[f.file] = file_defs
         mapped.extend(file_defs)
 
-    # Merge by image repository; name each service.
-    groups: dict[str, list[_Mapped]] = {}
-    for m in mapped:
-        if m.repository is not None:
-            groups.setdefault(m.repository, []).append(m)
-    used: set[str] = set()
     services: dict[str, dict[str, Any]] = {}
     tags: dict[str, str] = {}
     primaries: dict[str, _Mapped] = {}
     duplicates: dict[str, list[str]] = {}
-    for repo, members in groups.items():
-        if not any(m.entry.get("probes") for m in members):
-            for m in members:
-                m.flag("no-probe", "no healthcheck and no port, so no probe can be derived; Kubernetes policy "
-                       "SOPHIA-PROBE-001 requires one and the import invents no probe command: not written")
-            continue
-        members.sort(key=lambda m: not m.entry.get("probes"))  # stable: the first definition with a probe leads
-        first = members[0]
-        final = _unique_name(first, repo, used)
-        used.add(final)
-        for m in members:
-            m.final = final
-        primaries[final] = first
-        services[final] = first.entry
-        tags[final] = _pick_tag(members)
-        if len(members) > 1:
-            where = [f"{m.src.file}:{m.src.name}" for m in members]
-            duplicates[final] = where
-            for m in members:
-                others = ", ".join(w for w in where if w != f"{m.src.file}:{m.src.name}")
-                m.note("duplicate-merged", f"same image repository {repo} as {others}")
-            tag_set = sorted({m.tag for m in members if m.tag})
-            if len(tag_set) > 1:
-                first.note("tag-conflict", f"tags differ between duplicates ({', '.join(tag_set)}); release uses {tags[final]}")
-        if first.src.name != final:
-            first.note("name-normalised", f"compose name {first.src.name!r} written as {final!r}")
-        old, new = esc_key(first.name, "x")[:-2], esc_key(final, "x")[:-2]
-        for ref in first.entry.get("secrets", {}).values():
-            if ref["key"].startswith(old + "."):
-                ref["key"] = new + ref["key"][len(old):]
+    used: set[str] = set()
+    _make_services([m for m in mapped if m.repository is not None], services, tags, primaries, duplicates, used)
 
-    fragments = _merge_fragments(mapped, duplicates)
+    fragments, built = _merge_fragments(mapped, duplicates)
+    if built:
+        registry = registry or _project_registry(mapped)
+        files_by_name = {f.file: f for f in files}
+        for m in built:
+            _map_built(m, files_by_name[m.src.file], context, registry)
+        _make_services(built, services, tags, primaries, duplicates, used)
+    for file_defs in by_file_defs.values():
+        _port_clashes(file_defs)
 
     by_file: dict[str, dict[str, _Mapped]] = {}
     for m in mapped:
@@ -253,52 +259,123 @@ def import_files(files: list[ComposeFile]) -> ImportResult:
                         unpinned=dict(sorted(unpinned.items())), llm_providers=providers)
 
 
+@dataclass(frozen=True)
+class _Context:
+    """What mapping one definition may know about the whole import."""
+
+    inferred: dict[str, str]
+    """Variables with one default across the import (`${DOCKER_REGISTRY:-scoobyjava15}` -> scoobyjava15)."""
+    ip_owners: dict[str, str]
+    hosts: dict[str, ComposeFile]
+
+
+def _make_services(
+    members_in: list[_Mapped], services: dict[str, dict[str, Any]], tags: dict[str, str],
+    primaries: dict[str, _Mapped], duplicates: dict[str, list[str]], used: set[str],
+) -> None:
+    """Merge definitions by image repository into services (the first definition with a probe leads)."""
+    groups: dict[str, list[_Mapped]] = {}
+    for m in members_in:
+        assert m.repository is not None
+        groups.setdefault(m.repository, []).append(m)
+    for repo, members in groups.items():
+        members.sort(key=lambda m: not m.entry.get("probes"))  # stable: the first definition with a probe leads
+        first = members[0]
+        final = _unique_name(first, repo, used)
+        used.add(final)
+        for m in members:
+            m.final = final
+        primaries[final] = first
+        services[final] = first.entry
+        tags[final] = _pick_tag(members)
+        if len(members) > 1:
+            where = [f"{m.src.file}:{m.src.name}" for m in members]
+            duplicates[final] = where
+            for m in members:
+                others = ", ".join(w for w in where if w != f"{m.src.file}:{m.src.name}")
+                m.note("duplicate-merged", f"same image repository {repo} as {others}")
+            tag_set = sorted({m.tag for m in members if m.tag})
+            if len(tag_set) > 1:
+                first.note("tag-conflict", f"tags differ between duplicates ({', '.join(tag_set)}); release uses {tags[final]}")
+        if first.src.name != final:
+            first.note("name-normalised", f"compose name {first.src.name!r} written as {final!r}")
+        old, new = esc_key(first.name, "x")[:-2], esc_key(final, "x")[:-2]
+        for ref in first.entry.get("secrets", {}).values():
+            if ref["key"].startswith(old + "."):
+                ref["key"] = new + ref["key"][len(old):]
+
+
+def _project_registry(mapped: list[_Mapped]) -> str | None:
+    """The registry the compose files push their own images to: the one prefix of every image whose
+    registry part is a variable (`${DOCKER_REGISTRY:-scoobyjava15}/sophia-ai`), when they agree."""
+    prefixes = {m.repository.rsplit("/", 1)[0] for m in mapped
+                if m.repository and m.registry_variable and "/" in m.repository and "image-unresolved" not in m.blocking}
+    return next(iter(prefixes)) if len(prefixes) == 1 else None
+
+
 def is_override_file(file: str) -> bool:
     """Compose's override convention: `docker-compose.override.yml`, `compose.override.yaml`, `x.override.yml`."""
     return bool(re.search(r"(^|[./])override\.ya?ml$", file.rsplit("/", 1)[-1]))
 
 
-def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) -> list[_Mapped]:
-    """Merge override fragments onto the service of the same normalised name; flag what cannot be merged.
+def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) -> tuple[list[_Mapped], list[_Mapped]]:
+    """Merge fragments and build-only twins onto the service they belong to; return (fragments, built).
 
     A fragment is a definition without `image:` that is either in an override file (compose merges those
     onto the base file by service name) or has no `build:` either (compose cannot run it alone). It is
-    merged only when its normalised name is exactly that of image-bearing definitions elsewhere in the
-    import that all landed in one service. Its own settings are reported, never applied: they are
-    development overrides (hot-reload mounts, debug env and ports) of a service the base file defines.
+    merged when its normalised name is the name or an alias (container_name, hostname, network alias,
+    Traefik router) of image-bearing definitions elsewhere in the import that all landed in one service.
+    Its own settings are reported, never applied: they are development overrides (hot-reload mounts,
+    debug env and ports) of a service the base file defines.
+
+    A `build:`-only definition in a standalone file whose name is that of one imported service is that
+    service built from source: it is merged as a duplicate (the service's image is deployed). Any other
+    `build:`-only definition is returned in `built`: it becomes a service of its own whose image CI builds.
     """
     by_name: dict[str, set[str]] = {}
+    by_alias: dict[str, set[str]] = {}
     for m in mapped:
         if m.final is not None:
             by_name.setdefault(normalise_name(m.src.name), set()).add(m.final)
+            for alias in m.aliases:
+                by_alias.setdefault(alias, set()).add(m.final)
     merged: list[_Mapped] = []
+    built: list[_Mapped] = []
     for m in mapped:
         if m.repository is not None:
             continue
-        has_build = "build" in m.src.raw
+        has_build = m.build is not None
         fragment = is_override_file(m.src.file) or not has_build
         finals = sorted(by_name.get(m.name, set()))
-        if fragment and len(finals) == 1:
+        via = f"same name {m.name!r}"
+        if not finals and fragment:
+            finals = sorted(by_alias.get(m.name, set()))
+            via = f"{m.name!r} is how that service is also known (container name, host name, network alias or Traefik router)"
+        if len(finals) == 1:
             m.final = finals[0]
-            merged.append(m)
             duplicates.setdefault(m.final, [])
-            duplicates[m.final].append(f"{m.src.file}:{m.src.name} (override fragment)")
-            m.note("fragment-merged", f"no image: an override fragment of {m.final} (same name {m.name!r} "
-                   f"elsewhere in the import); counted with that service, its own settings are not applied"
-                   + _fragment_settings(m.src.raw))
+            if fragment:
+                merged.append(m)
+                duplicates[m.final].append(f"{m.src.file}:{m.src.name} (override fragment)")
+                m.note("fragment-merged", f"no image: an override fragment of {m.final} ({via} elsewhere in the "
+                       "import); counted with that service, its own settings are not applied" + _fragment_settings(m.src.raw))
+            else:
+                duplicates[m.final].append(f"{m.src.file}:{m.src.name} (built from source)")
+                m.note("built-twin-merged", f"only `build:` ({m.build}), and {m.final} is imported under the same name "
+                       f"with an image: taken as that service built from source; {m.final}'s image is deployed and "
+                       "this definition's settings are not applied" + _fragment_settings(m.src.raw))
             continue
         why = ""
         if len(finals) > 1:
             why = f"; definitions named {m.name!r} landed in several services ({', '.join(finals)}), so it is ambiguous"
-        elif finals and not fragment:
-            why = (f"; a service named {m.name!r} exists, but a build-only definition in a standalone file builds its "
-                   "own image, so it is not taken as that service's fragment")
-        if has_build:
+        if has_build and not why:
+            built.append(m)
+        elif has_build:
             m.flag("build-without-image", "only `build:` is given, no image to deploy: not imported" + why)
         else:
             m.flag("no-image", "no `image:` and no `build:`, and no service of that name has an image: "
                    "not imported" + why)
-    return merged
+    return merged, built
 
 
 def _fragment_settings(raw: dict[str, Any]) -> str:
@@ -342,31 +419,59 @@ def _pick_tag(members: list[_Mapped]) -> str:
 # One definition
 
 
-def _map_definition(
-    src: ComposeService, cfile: ComposeFile, inferred: dict[str, str], ip_owners: dict[str, str],
-    hosts: dict[str, ComposeFile],
-) -> _Mapped:
+def _map_definition(src: ComposeService, cfile: ComposeFile, ctx: _Context) -> _Mapped:
     m = _Mapped(src, normalise_name(src.name))
     raw = src.raw
+    m.aliases = _aliases(raw)
     if "image" not in raw or raw.get("image") in (None, ""):
+        if raw.get("build") is not None:
+            m.build = _describe_build(raw["build"])
         _volumes(m, raw, cfile)  # host mounts are flagged even when the definition is a fragment or dropped
-        _scan_ips(m, raw, ip_owners, set())
-        return m  # `build-without-image` / `no-image` are decided once every definition is known
+        _scan_ips(m, raw, ctx.ip_owners, set())
+        return m  # fragment, twin or built from source: decided once every definition is known
     if "build" in raw:
         m.note("build-ignored", "`build:` ignored; the stated image is deployed")
-    _image(m, raw["image"], inferred)
+    _image(m, raw["image"], ctx.inferred)
+    _map_body(m, cfile, ctx)
+    return m
+
+
+def _map_built(m: _Mapped, cfile: ComposeFile, ctx: _Context, registry: str | None) -> None:
+    """A `build:`-only definition that is a service of its own: its image is the one CI builds and pushes.
+
+    The image is named by convention, `<registry>/sophia-<service>` (`sophia-` is not doubled), the
+    convention of the project's own images; its version is the clearly marked unpinned default.
+    """
+    m.flags.clear()  # _map_body reports mounts and IPs again, with the rest
+    m.notes.clear()
+    stem = m.name if m.name.startswith("sophia-") else f"sophia-{m.name}"
+    if registry is None:
+        m.flag("image-unresolved", f"built from source ({m.build}), but the compose files name no registry their own "
+               f"images are pushed to: placeholder set-me/{stem} written (give --registry)")
+        m.repository = f"set-me/{stem}"
+    else:
+        m.repository = f"{registry}/{stem}"
+        m.flag("image-from-build", f"built from source ({m.build}): CI must build and push {m.repository} "
+               f"(the convention <registry>/sophia-<service>); pin its version in releases/")
+    m.unpinned = "built from source"
+    m.flag("unpinned-image", f"image {m.repository} is built from source, so no version is known; "
+           f"release gets the marked default {UNPINNED_TAG}")
+    _map_body(m, cfile, ctx)
+
+
+def _map_body(m: _Mapped, cfile: ComposeFile, ctx: _Context) -> None:
+    """Everything but the image: ports, volumes, env, secrets, probes, resources, GPUs, placement."""
+    src, raw = m.src, m.src.raw
     entry = m.entry
     entry["application"] = APPLICATION
     known = KNOWN_IMAGES.get(m.repository or "", {})
     entry["component"] = known.get("component", "service")
     entry["description"] = f"Imported from {src.file} (compose service {src.name})"
-    if m.repository is None:
-        return m
     entry["image"] = {"repository": m.repository}
     ports = _ports(m, raw, known)
     scratch, volumes = _volumes(m, raw, cfile)
     reported_ips: set[str] = set()
-    env, secrets = _environment(m, raw, ip_owners, hosts, reported_ips)
+    env, secrets = _environment(m, raw, ctx.ip_owners, ctx.hosts, reported_ips)
     _swarm_secrets(m, raw, secrets)
     _command(m, raw, env, secrets, reported_ips)
     probes = _healthcheck(m, raw, ports)
@@ -388,6 +493,10 @@ def _map_definition(
         entry["secrets"] = secrets
     if probes:
         entry["probes"] = probes
+    else:
+        entry["waivers"] = {"SOPHIA-PROBE-001": NO_PROBE_REASON}
+        m.flag("no-probe", "no healthcheck and no port: written without probes, as compose ran it (restarted only "
+               "when it exits), with a SOPHIA-PROBE-001 waiver saying so; add a health check when the image has one")
     if gpu:
         entry["gpu"] = gpu
     if volumes:
@@ -398,8 +507,41 @@ def _map_definition(
     base_scratch = ["/tmp", *known.get("scratch", [])]
     entry["scratch"] = sorted(dict.fromkeys([*base_scratch, *scratch]))
     m.depends_on = _depends_on(raw)
-    _scan_ips(m, raw, ip_owners, reported_ips)
-    return m
+    _scan_ips(m, raw, ctx.ip_owners, reported_ips)
+
+
+def _describe_build(value: Any) -> str:
+    """`build:` as one line for the report: `context ., dockerfile Dockerfile.backend, target development`."""
+    if not isinstance(value, dict):
+        return f"context {scalar(value).text}"
+    parts = [f"context {scalar(value.get('context', '.')).text}"]
+    for key in ("dockerfile", "target"):
+        if value.get(key) is not None:
+            parts.append(f"{key} {scalar(value[key]).text}")
+    return ", ".join(parts)
+
+
+_TRAEFIK_NAME = re.compile(r"^traefik\.(?:http|tcp|udp)\.(?:routers|services)\.([A-Za-z0-9_-]+)\.")
+
+
+def _aliases(raw: dict[str, Any]) -> tuple[str, ...]:
+    """Names a definition is also known by: container_name, hostname, network aliases, Traefik routers/services."""
+    names: list[str] = []
+    for key in ("container_name", "hostname"):
+        if isinstance(raw.get(key), str):
+            names.append(raw[key])
+    networks = raw.get("networks")
+    if isinstance(networks, dict):
+        for net in networks.values():
+            if isinstance(net, dict) and isinstance(net.get("aliases"), list):
+                names.extend(str(a) for a in net["aliases"])
+    labels = raw.get("labels")
+    keys = list(labels) if isinstance(labels, dict) else [str(x).split("=", 1)[0] for x in labels or []]
+    for key in keys:
+        match = _TRAEFIK_NAME.match(str(key))
+        if match:
+            names.append(match.group(1))
+    return tuple(dict.fromkeys(normalise_name(n) for n in names))
 
 
 def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
@@ -412,6 +554,8 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
     colon = text.rfind(":")
     if colon > slash:
         repo, tag = text[:colon], text[colon + 1 :]
+    written = str(value).strip()
+    m.registry_variable = "/" in written and "${" in written.rsplit("/", 1)[0]
     if "${" in repo:  # the registry part only: a tag is never guessed
         again = interpolate(repo, inferred)
         used = [k for k, _ in again.defaults]
@@ -620,7 +764,7 @@ def _environment(
             secrets[name] = {"key": esc_key(m.name, name)}
             _secret_flags(m, name, value, iv, creds)
             if url and not ips:
-                m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text, None))
+                m.refs.append(_Ref(name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text))
             continue
         exact = url is not None and _exact_url(url, iv.text)
         if ips:
@@ -631,12 +775,34 @@ def _environment(
             env[name] = kept
             continue
         if url is not None:
-            m.refs.append((name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text, None))
+            m.refs.append(_Ref(name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text,
+                               path=_carried_path(url, iv.text)))
+        elif not iv.unresolved and name.upper().endswith(_HOST_SUFFIXES) and "." not in iv.text.strip():
+            host = cluster_host(name, iv.text.strip())
+            if host is not None:
+                m.refs.append(_Ref(name, host, "", None, True, iv.text, form="host"))
+        if iv.unresolved and iv.text.strip() == f"${{{iv.unresolved[0]}}}":
+            secrets[name] = {"key": esc_key(m.name, name)}
+            m.flag("env-from-esc", f"{name} is ${{{iv.unresolved[0]}}}, a value the deploy shell supplied: it is read "
+                   f"from ESC at {secrets[name]['key']} (set it there per environment)")
+            continue
         if iv.unresolved:
             m.flag("env-unresolved", f"{name} needs ${{{', '.join(iv.unresolved)}}}, which is unset; left out")
             continue
         env[name] = iv.text
     return env, secrets
+
+
+_HOST_SUFFIXES = ("_HOST", "_HOSTNAME", "_SERVER")
+_DEPENDENCY_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+
+
+def _carried_path(url: re.Match[str], text: str) -> str | None:
+    """The path of a URL a dependency can carry (`ws://backend:8000/ws` -> `/ws`), or None."""
+    path = url.group(5)
+    if not path or url.group(2) is not None or url.group(6) or text.strip().startswith("jdbc:"):
+        return None
+    return path if _DEPENDENCY_PATH.match(path) else None
 
 
 def _exact_url(url: re.Match[str], text: str) -> bool:
@@ -665,7 +831,8 @@ def _ip_env(
         if target is not None:
             svc, container = target
             host_file = hosts[ips[0]]
-            m.refs.append((name, svc, url.group(1), container, exact, text, host_file.file))
+            m.refs.append(_Ref(name, svc, url.group(1), container, exact, text, host_file.file,
+                               path=_carried_path(url, text)))
             m.flag("ip-literal", f"{name}={text}: {ips[0]} is the host of {host_file.file} "
                    f"({host_file.host_ips[ips[0]]}), where port {url.group(4) or 'default'} is published by {svc}: "
                    "it became a reference to that service")
@@ -751,8 +918,17 @@ def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict
             ips = _IPV4.findall(text)
             reported.update(ips)
             for ip in ips:
-                if _local_ip(ip):
-                    m.flag("ip-literal", f"{key} holds {ip} ({_describe_ip(ip)}, the same inside a pod): kept")
+                if ip.startswith("127."):
+                    text = text.replace(ip, "localhost")
+                    m.flag("ip-literal", f"{key} holds {ip} (loopback, the same inside a pod): written as localhost")
+                elif ip == "0.0.0.0" and not _checks_loopback(raw):
+                    text = text.replace(ip, POD_IP_REF)
+                    m.flag("ip-literal", f"{key} binds {ip} (all interfaces): written as {POD_IP_REF}, the pod's own "
+                           "address (a pod's other interface is loopback, which its health check does not use)")
+                elif ip == "0.0.0.0":
+                    m.flag("ip-unresolved", f"{key} binds {ip} (all interfaces) and the health check calls loopback, "
+                           f"so {POD_IP_REF} would not do; the {key} was left out")
+                    dropped = True
                 else:
                     m.flag("ip-unresolved", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
                     dropped = True
@@ -760,6 +936,17 @@ def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict
         if dropped:
             continue
         m.entry[field_name] = out
+
+
+POD_IP_REF = "$(POD_IP)"
+"""The pod's own address in a command (sophia defines POD_IP from the downward API when a command uses it)."""
+
+
+def _checks_loopback(raw: dict[str, Any]) -> bool:
+    check = raw.get("healthcheck")
+    test = check.get("test") if isinstance(check, dict) else None
+    text = " ".join(str(t) for t in test) if isinstance(test, list) else str(test or "")
+    return "localhost" in text or "127.0.0.1" in text
 
 
 def _describe_ip(ip: str) -> str:
@@ -1085,8 +1272,9 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
         return other.final, other
 
     wanted: list[str] = []
-    for name, host, scheme, port, exact, _text, where in m.refs:
-        final, other = target_of(host, where)
+    for ref in m.refs:
+        name, host, scheme = ref.env, ref.host, ref.scheme
+        final, other = target_of(host, ref.where)
         if other is None:
             continue
         if final is None:
@@ -1096,7 +1284,8 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
             continue
         tentry = services[final]
         tports = tentry.setdefault("ports", {})
-        port = port or (next(iter(tports.values()))["port"] if tports else None) or KNOWN_IMAGES.get(other.repository or "", {}).get("port")
+        first_port = next(iter(tports.values()))["port"] if tports else None
+        port = ref.port or first_port or KNOWN_IMAGES.get(other.repository or "", {}).get("port")
         if port is None:
             m.note("dependency-skipped", f"{name} points at {host} without a port, and {final} has none")
             continue
@@ -1107,16 +1296,29 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
             if other_primary.get("type") == "worker":
                 other_primary["type"] = "web"
             m.note("port-added", f"{final} gets port {port} ({pname}) because {name} points at it")
-        if exact and tports[pname].get("scheme", "http") == scheme and name in env:
+        if name in env and ref.form == "host":
             del env[name]
-            deps.append({"env": name, "port": pname, "service": final})
+            deps.append({"env": name, "format": "host", "port": pname, "service": final})
             targets.add(final)
-            m.note("url-to-dependency", f"{name}={scheme}://{host}:{port} became a dependency on {final}")
+            m.note("host-to-dependency", f"{name}={host} became a dependency on {final} (format: host; the network "
+                   f"policy opens its port {pname})")
+        elif name in env and (ref.exact or ref.path is not None):
+            del env[name]
+            edge = {"env": name, "port": pname, "service": final}
+            own = tports[pname].get("scheme", "http")
+            if scheme != own:
+                edge["scheme"] = scheme
+            if not ref.exact and ref.path is not None:
+                edge["path"] = ref.path
+            deps.append(edge)
+            targets.add(final)
+            shown = f"{scheme}://{host}:{port}" + (edge.get("path") or "")
+            m.note("url-to-dependency", f"{name}={shown} became a dependency on {final}")
         else:
             if name in env and host != final:
                 env[name] = env[name].replace(f"://{host}", f"://{final}", 1)
             wanted.append(final)
-            m.note("url-kept", f"{name} kept as written (path, credentials or scheme a dependency URL cannot carry); "
+            m.note("url-kept", f"{name} kept as written (credentials, a query or jdbc: a dependency URL cannot carry); "
                    f"dependency on {final} added for network access")
     for dep in m.depends_on:
         final, other = target_of(dep)

@@ -8,7 +8,10 @@ from typing import Any
 
 KINDS: dict[str, tuple[bool, bool, str]] = {
     # kind: (blocks "imported", blocks "imported_strict", what it means)
-    "build-without-image": (True, True, "only `build:` is given and no definition elsewhere names the image: not imported"),
+    "build-without-image": (True, True, "only `build:` is given and its name is that of several imported services: "
+                            "ambiguous, not imported"),
+    "image-from-build": (False, True, "only `build:` is given: the service deploys the image CI builds from that "
+                         "context, named <registry>/sophia-<service> (the project's convention)"),
     "no-image": (True, True, "neither `image:` nor `build:`, and no service of that name has an image: not imported"),
     "image-unresolved": (True, True, "the image repository holds an unset variable: a placeholder repository was written"),
     "tag-invalid": (True, True, "the image tag is not a valid tag: the release gets the unpinned default"),
@@ -23,9 +26,12 @@ KINDS: dict[str, tuple[bool, bool, str]] = {
                     "no GPU was imported"),
     "invalid-gpu-spec": (False, True, "a GPU ask unusable as written but unambiguous (e.g. NVIDIA-GPU=1 under the wrong "
                          "key): the whole-GPU ask was imported"),
-    "no-probe": (True, True, "no healthcheck and no port: the policy (SOPHIA-PROBE-001) requires probes, the catalogue "
-                 "cannot carry a waiver, and the import invents no probe command: the service was not written"),
-    "env-unresolved": (True, True, "a plain env value holds an unset variable: the variable was left out"),
+    "no-probe": (False, True, "no healthcheck and no port: written without probes, as compose ran it, with a "
+                 "SOPHIA-PROBE-001 waiver in the catalogue saying so (the import invents no probe command)"),
+    "env-unresolved": (True, True, "a plain env value holds an unset variable inside other text: the variable was "
+                       "left out"),
+    "env-from-esc": (False, True, "a plain env value is just an unset variable (`${VAR}`, supplied by the deploy "
+                     "shell): it is read from ESC, where values kept out of the repository live"),
     "secret-literal": (False, False, "a sensitive value was written literally: it became an ESC reference (value not copied)"),
     "weak-default": (False, False, "a sensitive value or its default is a well-known weak one: rotate it in ESC"),
     "host-bind-mount": (False, False, "a host path was mounted: replaced by a scratch emptyDir (directories) or left out (files)"),
@@ -246,21 +252,28 @@ DEFINITION = (
     "fragment counts the same way: a definition without `image:` in a compose override file "
     "(`*.override.yml`, which compose merges onto the base file by service name), or a definition with "
     "neither `image:` nor `build:` (which compose cannot run on its own), whose normalised name is exactly the "
-    "normalised name of definitions elsewhere in the import that all landed in one service; its own settings "
-    "(development env, ports, command, bind mounts) are listed in the notes and flags, not applied. An image "
+    "normalised name, or an alias (container name, host name, network alias, Traefik router), of definitions "
+    "elsewhere in the import that all landed in one service; its own settings (development env, ports, "
+    "command, bind mounts) are listed in the notes and flags, not applied. A `build:`-only definition in a "
+    "standalone file named like one imported service is that service built from source and counts with it. "
+    "Any other `build:`-only definition becomes a service whose image is the one CI builds from its context, "
+    "named by the project's convention `<registry>/sophia-<service>` (the registry is `--registry`, or the one "
+    "registry the compose files parameterise their own images with); it is flagged `image-from-build` and "
+    "counts, because building and pushing images is CI work like pinning versions. An image "
     "whose version is unknown (`latest`, no tag, an unset `${IMAGE_TAG}`) is an unknown like a node pool: the "
     "release gets the clearly marked default `0.0.0-unpinned` with a `# SET ME` comment, the definition is "
     "flagged `unpinned-image` and still counts, because pinning versions is release work done in "
     "`releases/*.yaml`. A GPU ask that is unusable as written but unambiguous (NVIDIA-GPU=1 under the wrong "
     "key) is imported as whole GPUs and flagged `invalid-gpu-spec`; an ambiguous one blocks. Hazards replaced "
     "by something safe (host mounts, the Docker socket, privileged mode, literal secrets turned into ESC "
-    "references) are flagged but do not block. A `build:`-only definition that is not such a fragment is "
-    "never imported: no image name is invented for it."
+    "references) are flagged but do not block. A service with neither a healthcheck nor a port is written "
+    "without probes, as compose ran it, with a reasoned SOPHIA-PROBE-001 waiver, and flagged `no-probe`."
 )
 
 DEFINITION_STRICT = (
     "The definition used before unknowns got marked defaults: a definition counts only when it names its own "
-    "image (fragments never count), that image has a real pinned version in the compose files (an unpinned "
+    "image (fragments and definitions built from source never count), it has a health check or a port, "
+    "that image has a real pinned version in the compose files (an unpinned "
     "default is a hand edit), every GPU ask is valid exactly as written, no IP literal was met, and no "
     "blocking flag was raised for its service."
 )
