@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import textwrap
 from pathlib import Path
 
@@ -201,3 +202,29 @@ def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
 def test_cli_policy_bad_path_exits_2() -> None:
     result = CliRunner().invoke(policy, ["does-not-exist"])
     assert result.exit_code == 2
+
+
+def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large sets are parsed in a child process while the rules load; small ones in-process."""
+    import sophia.validate.command as command
+    from sophia.validate import check_paths
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "dist" / "production", tmp_path / "dist")
+    (tmp_path / "dist" / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n")
+    (tmp_path / "dist" / "broken.yaml").write_text("a: [\n")
+    calls: list[int] = []
+    real = command.ProcessPoolExecutor
+
+    def counting(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(command, "ProcessPoolExecutor", counting)
+    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    forked = check_paths([str(tmp_path / "dist")])
+    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 10**9)
+    inline = check_paths([str(tmp_path / "dist")])
+    assert calls == [1]
+    assert forked.findings == inline.findings and forked.resources == inline.resources
+    assert {(f.rule, f.file.rsplit("/", 1)[-1]) for f in forked.errors} >= {("SCHEMA", "bad.yaml"), ("YAML", "broken.yaml")}

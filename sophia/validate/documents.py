@@ -30,9 +30,12 @@ class UsageError(Exception):
     """The command line names something that does not exist (exit status 2)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Resource:
-    """One non-empty YAML document of a manifest file; `document` counts from 1, empty documents included."""
+    """One non-empty YAML document of a manifest file; `document` counts from 1, empty documents included.
+
+    Compared and hashed by identity, so that rules can share per-resource work (`rules_values`).
+    """
 
     file: str
     document: int
@@ -130,9 +133,13 @@ def find_files(paths: Sequence[str | Path]) -> list[Path]:
 
 def read_paths(paths: Sequence[str | Path]) -> Loaded:
     """Read every manifest under `paths`; raise `UsageError` only for a path that does not exist."""
+    return read_files(find_files(paths))
+
+
+def read_files(files: Sequence[Path]) -> Loaded:
+    """Read the given manifest files (see `find_files`)."""
     resources: list[Resource] = []
     problems: list[Finding] = []
-    files = find_files(paths)
     for file in files:
         got, problem = read_file(file)
         resources.extend(got)

@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
@@ -93,8 +94,19 @@ def _in_ip_block(path: FieldPath, resource: Resource) -> bool:
     return resource.kind == "NetworkPolicy" and "ipBlock" in path and any(k in _IP_BLOCK_KEYS for k in path[-2:])
 
 
+_STRINGS: WeakKeyDictionary[Resource, tuple[tuple[FieldPath, str, str], ...]] = WeakKeyDictionary()
+
+
+def _strings(resource: Resource) -> tuple[tuple[FieldPath, str, str], ...]:
+    """`keyed_strings` of one resource, walked once for all the value rules of a run."""
+    found = _STRINGS.get(resource)
+    if found is None:
+        found = _STRINGS[resource] = tuple(keyed_strings(resource.data))
+    return found
+
+
 def _ip_check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
-    for path, key, value in keyed_strings(resource.data):
+    for path, key, value in _strings(resource):
         if not any(ch.isdigit() for ch in value) or _in_ip_block(path, resource):
             continue
         text = value.split("/", 1)[0] if key == "image" else value  # only an image's registry can be a host
@@ -154,14 +166,29 @@ def secret_problem(key: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-def _secret_values(rule_id: str) -> Any:
-    def check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
-        for path, key, value in keyed_strings(resource.data):
+_SECRETS: WeakKeyDictionary[Resource, tuple[tuple[FieldPath, str, str], ...]] = WeakKeyDictionary()
+
+
+def _secret_findings(resource: Resource) -> tuple[tuple[FieldPath, str, str], ...]:
+    """(path, rule id, message) of every secret-looking value of one resource, for the three SEC rules."""
+    found = _SECRETS.get(resource)
+    if found is None:
+        out: list[tuple[FieldPath, str, str]] = []
+        for path, key, value in _strings(resource):
             if not value or (path and path[0] == "metadata" and "annotations" not in path):
                 continue
             problem = secret_problem(key, value)
-            if problem is not None and problem[0] == rule_id:
-                yield path, problem[1]
+            if problem is not None:
+                out.append((path, problem[0], problem[1]))
+        found = _SECRETS[resource] = tuple(out)
+    return found
+
+
+def _secret_values(rule_id: str) -> Any:
+    def check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
+        for path, rule, message in _secret_findings(resource):
+            if rule == rule_id:
+                yield path, message
 
     return per_resource(check)
 
