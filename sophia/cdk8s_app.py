@@ -26,7 +26,9 @@ def _mirror(out: Path, scratch: Path) -> None:
 
 
 def run(environments: Path, out: Path, scratch: str | None) -> int:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from sophia.runtime import start
+
+    start()  # the jsii runtime starts while sophia's modules load
     from sophia.pipeline import synth
 
     try:

@@ -65,6 +65,9 @@ def synth(environments: Path, out: Path) -> None:
     Exit status: 0 on success, 1 when the definitions have problems (all listed),
     2 when the output folder cannot be written.
     """
+    from sophia.runtime import start
+
+    start()  # the jsii runtime starts while sophia's modules load
     from sophia.pipeline import synth as run
 
     try:
@@ -91,6 +94,9 @@ def check(environments: Path, out: Path) -> None:
     Exit status: 0 when OUT is up to date, 1 when it differs (the files are listed),
     2 when the definitions cannot be compiled or OUT is missing.
     """
+    from sophia.runtime import start
+
+    start()
     from sophia.freshness import stale_files
 
     try:

@@ -7,12 +7,11 @@ benchmarks call; `synth` adds the write. `main.py` (the cdk8s app) and `sophia s
 
 from __future__ import annotations
 
-import importlib
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from sophia.runtime import start as runtime_start
 from sophia.spec.loader import Platform, load
 from sophia.write import WriteResult, write_tree
 
@@ -33,17 +32,9 @@ def compile_platform(platform: Platform) -> dict[str, str]:
     return dict(sorted(files.items()))
 
 
-def _start_runtime() -> threading.Thread:
-    """Start the jsii runtime (a Node.js process, ~0.5 s) in the background while the input loads."""
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    thread = threading.Thread(target=importlib.import_module, args=("cdk8s",), name="jsii-start", daemon=True)
-    thread.start()
-    return thread
-
-
 def compile_tree(environments: Path) -> dict[str, str]:
     """Load and compile an environments folder; raises `SpecError` listing every problem."""
-    runtime = _start_runtime()
+    runtime = runtime_start()  # usually already started by the entry point
     try:
         platform = load(environments)
     finally:
