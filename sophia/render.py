@@ -25,20 +25,15 @@ def file_name(manifest: dict[str, Any]) -> str:
 
 
 def render(root: SophiaConstruct) -> dict[str, str]:
-    """Every manifest of the tree as `{folder/Kind-name.yaml: text}`.
-
-    Each manifest dict is released from the tree as soon as it is text, which keeps the peak
-    memory of a large synth near the size of the output rather than twice that.
-    """
+    """Every object of the tree as `{folder/Kind-name.yaml: text}` (constructs render as they emit)."""
     files: dict[str, str] = {}
     clashes: list[Problem] = []
-    for folder, manifest in root.drain_manifests():
-        path = f"{folder}/{file_name(manifest)}"
+    for path, text in root.drain_rendered():
         if path in files:
             clashes.append(Problem(path, None, "", "two objects would be written to the same file",
                                    "give one of them another name"))
             continue
-        files[path] = to_yaml(manifest)
+        files[path] = text
     if clashes:
         raise CompileError(clashes)
     return dict(sorted(files.items()))

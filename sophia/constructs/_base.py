@@ -1,8 +1,9 @@
 """What every sophia construct shares: a cdk8s `Construct` that holds plain manifests.
 
 Each construct crosses into the jsii runtime exactly once (when it is created, so it takes its
-place in the construct tree). Its Kubernetes objects are built as plain Python dicts and kept on
-the Python side; `sophia.render` collects them without another crossing. This keeps synth time
+place in the construct tree). Its Kubernetes objects are built as plain Python dicts on the
+Python side and rendered to text as they are emitted; `sophia.render` collects the texts without
+another crossing. This keeps synth time
 linear and close to the cost of writing YAML (see ARCHITECTURE.md, "Speed").
 """
 
@@ -23,32 +24,31 @@ SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=
 
 
 class SophiaConstruct(Construct):
-    """A construct whose manifests are plain dicts, collected by `iter_manifests`."""
+    """A construct whose Kubernetes objects are plain dicts, rendered to text as they are emitted."""
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        self._manifests: list[tuple[str, Manifest]] = []
+        self._rendered: list[tuple[str, str]] = []
         self._sophia_children: list[SophiaConstruct] = []
         if isinstance(scope, SophiaConstruct):
             scope._sophia_children.append(self)
 
-    def _emit(self, folder: str, manifest: Manifest) -> Manifest:
-        """Add one Kubernetes object, to be written under `folder` (relative to dist/)."""
-        self._manifests.append((folder, manifest))
-        return manifest
+    def _emit(self, folder: str, manifest: Manifest) -> None:
+        """Add one Kubernetes object, written under `folder` (relative to dist/) as `<Kind>-<name>.yaml`.
 
-    def drain_manifests(self) -> Iterator[tuple[str, Manifest]]:
-        """Like `iter_manifests`, releasing each manifest once yielded (rendering is the last use)."""
-        while self._manifests:
-            yield self._manifests.pop(0)
-        for child in self._sophia_children:
-            yield from child.drain_manifests()
+        The object is rendered now and only its text is kept: a large synth never holds every
+        object as dicts at once (the dicts are several times the size of their text).
+        """
+        from sophia.render import file_name, to_yaml
 
-    def iter_manifests(self) -> Iterator[tuple[str, Manifest]]:
-        """Every (folder, manifest) of this construct and its sophia children, in creation order."""
-        yield from self._manifests
+        self._rendered.append((f"{folder}/{file_name(manifest)}", to_yaml(manifest)))
+
+    def drain_rendered(self) -> Iterator[tuple[str, str]]:
+        """Every (path, text) of this construct and its sophia children, in creation order, released as yielded."""
+        rendered, self._rendered = self._rendered, []
+        yield from rendered
         for child in self._sophia_children:
-            yield from child.iter_manifests()
+            yield from child.drain_rendered()
 
 
 def recommended_labels(

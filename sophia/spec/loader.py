@@ -422,7 +422,9 @@ def _resolve_env(
             return cat_src.file, cat_src.doc.line_of((*p, *loc))
 
         try:
-            svc_spec = m.ServiceSpec.model_validate(merged)
+            # Without overrides the catalogue's own (frozen) spec is shared by every environment:
+            # validated once, held once.
+            svc_spec = m.ServiceSpec.model_validate(merged) if over else base_specs[name]
         except ValidationError as exc:
             col.pydantic(exc, locate, prefix, m.ServiceSpec)
             invalid.add(name)
