@@ -100,13 +100,12 @@ def check_environment(env: Env) -> list[Problem]:
     return problems
 
 
-def _workload_props(env: Env, svc: Service, edges: list[graph.Edge]) -> WorkloadProps:
+def _workload_props(env: Env, svc: Service, outgoing: list[graph.Edge]) -> WorkloadProps:
     pool = env.cluster.spec.node_pools[svc.spec.placement.pool]
     env_values: dict[str, str] = {"ENVIRONMENT": env.name}
     env_values.update(svc.spec.env)
-    for e in edges:
-        if e.source == svc.name:
-            env_values[e.env] = e.value
+    for e in outgoing:
+        env_values[e.env] = e.value
     gateway = env.spec.llm_gateway
     if svc.spec.calls_llm and gateway is not None:
         url = f"http://{GATEWAY}.{env.spec.namespaces[gateway.application]}.{graph.CLUSTER_DOMAIN}:{PROXY_PORT}/v1"
@@ -145,7 +144,7 @@ def _workload_props(env: Env, svc: Service, edges: list[graph.Edge]) -> Workload
     )
 
 
-def _network_props(env: Env, props: WorkloadProps, edges: list[graph.Edge]) -> NetworkAccessProps:
+def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], in_edges: list[graph.Edge]) -> NetworkAccessProps:
     svc = env.services[props.name]
 
     def peer(other: str, ports: list[tuple[str, int]]) -> Peer:
@@ -155,12 +154,11 @@ def _network_props(env: Env, props: WorkloadProps, edges: list[graph.Edge]) -> N
 
     incoming: dict[str, list[tuple[str, int]]] = defaultdict(list)
     outgoing: dict[str, list[tuple[str, int]]] = defaultdict(list)
-    for e in edges:
-        if e.target == svc.name:
-            incoming[e.source].append((svc.spec.ports[e.port_name].protocol, e.port))
-        if e.source == svc.name:
-            target = env.services[e.target]
-            outgoing[e.target].append((target.spec.ports[e.port_name].protocol, e.port))
+    for e in in_edges:
+        incoming[e.source].append((svc.spec.ports[e.port_name].protocol, e.port))
+    for e in out_edges:
+        target = env.services[e.target]
+        outgoing[e.target].append((target.spec.ports[e.port_name].protocol, e.port))
     egress = [peer(n, outgoing[n]) for n in sorted(outgoing)]
     gateway = env.spec.llm_gateway
     if svc.spec.calls_llm and gateway is not None:
@@ -196,7 +194,11 @@ def _store_name(env: Env) -> str:
 
 def _environment(root: PlatformTree, env: Env) -> None:
     scope = SophiaConstruct(root, env.name)
-    edges = graph.edges(env)
+    by_source: dict[str, list[graph.Edge]] = defaultdict(list)
+    by_target: dict[str, list[graph.Edge]] = defaultdict(list)
+    for edge in graph.edges(env):  # indexed once: looking them up per service was quadratic
+        by_source[edge.source].append(edge)
+        by_target[edge.target].append(edge)
     gateway = env.spec.llm_gateway
     callers = sorted(s.name for s in env.services.values() if s.spec.calls_llm)
     extra: tuple[tuple[str, str], ...] = ()
@@ -218,7 +220,7 @@ def _environment(root: PlatformTree, env: Env) -> None:
         Namespace(app_scope, "Namespace", folder=folder,
                   props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
         for svc in sorted(by_app[app], key=lambda s: s.name):
-            props = _workload_props(env, svc, edges)
+            props = _workload_props(env, svc, by_source[svc.name])
             construct_type, _ = _WORKLOADS[svc.spec.type]
             construct_type(app_scope, svc.name, folder=folder, props=props)  # type: ignore[call-arg]
             if svc.spec.expose is not None and env.spec.domain is not None:
@@ -241,7 +243,8 @@ def _environment(root: PlatformTree, env: Env) -> None:
                     refresh_interval=env.spec.esc.refresh_interval,
                     items=tuple((k, v.key) for k, v in sorted(svc.spec.secrets.items())),
                 ))
-            NetworkAccess(app_scope, f"NetworkAccess-{svc.name}", folder=folder, props=_network_props(env, props, edges))
+            NetworkAccess(app_scope, f"NetworkAccess-{svc.name}", folder=folder, props=_network_props(
+                env, props, by_source[svc.name], by_target[svc.name]))
 
         if gateway is not None and gateway.application == app and env.spec.esc is not None:
             _llm_gateway(app_scope, env, folder, callers)
