@@ -28,7 +28,17 @@ def check_paths(
     """Schema validation and (unless `policy` is False) the policy rules, reading every file once."""
     location = Path(schema_location) if schema_location is not None else crd_location_from_env()
     catalog = SchemaCatalog(location)
-    loaded = _read_while(find_files(paths), all_rules if policy else lambda: ())
+    files = find_files(paths)
+
+    def warm() -> None:
+        all_rules()  # imports detect-secrets
+        from .rules_values import prepare
+
+        prepare()
+        for api_version, kind in COMMON_KINDS:
+            catalog.lookup(api_version, kind)
+
+    loaded = _read_while(files, warm) if policy else read_files(files)
     report = validate_loaded(loaded, catalog)
     if policy:
         context = PolicyContext(Path(repo_root) if repo_root is not None else None)
@@ -38,6 +48,10 @@ def check_paths(
 
 PARALLEL_MIN_FILES = 64
 """From this many files, parsing runs in a forked process while this one loads the rules."""
+
+COMMON_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "ServiceAccount"),
+                ("networking.k8s.io/v1", "NetworkPolicy"), ("policy/v1", "PodDisruptionBudget"))
+"""Schemas compiled while the manifests are parsed (the others on first use)."""
 
 
 def _read_while(files: list[Path], warm: Callable[[], object]) -> Loaded:
