@@ -186,7 +186,8 @@ def test_counts_are_honest(imported: tuple[Path, dict[str, Any]]) -> None:
 @pytest.fixture(scope="module")
 def edge(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("edge")
-    files = [FIXTURES / n for n in ("stack.yml", "other.yml", "docker-compose.override.yml", "hosts.yml", "built.yml")]
+    files = [FIXTURES / n for n in ("stack.yml", "other.yml", "docker-compose.override.yml", "hosts.yml", "built.yml",
+                                    "cycle.yml")]
     _, errors = run_import(files, out, FIXTURES)
     assert errors == []
     return out, json.loads((out / "import-report.json").read_text())
@@ -209,10 +210,15 @@ def _fate(report: dict[str, Any], file: str, name: str) -> tuple[str | None, str
         ("hosts.yml", "all-gpus", ("all-gpus", "own", False, ["invalid-gpu"])),
         ("built.yml", "api-server", ("api-server", "duplicate", True, [])),
         ("built.yml", "etl", ("etl", "own", True, [])),
-        ("built.yml", "notebook", ("notebook", "own", False, ["ip-unresolved"])),
+        ("built.yml", "notebook", ("notebook", "own", True, [])),
+        ("built.yml", "kv", ("kv", "own", False, ["ip-unresolved"])),
+        ("built.yml", "resolver-user", ("resolver-user", "own", False, ["ip-unresolved"])),
+        ("docker-compose.override.yml", "etl", ("etl", "fragment", True, [])),
+        ("docker-compose.override.yml", "notebook", ("notebook", "fragment", True, [])),
     ],
     ids=["override-fragment", "build-only", "alias-fragment", "misplaced-gpu", "path-url", "no-probe", "count-all",
-         "built-twin", "built-from-source", "bind-all-with-loopback-check"],
+         "built-twin", "built-from-source", "bind-all-http-probe", "bind-all-exec-probe", "docker-dns",
+         "fragment-of-built", "build-fragment-of-built"],
 )
 def test_edge_fates(edge: tuple[Path, dict[str, Any]], file: str, name: str,
                     expected: tuple[str | None, str, bool, list[str]]) -> None:
@@ -227,7 +233,8 @@ def test_fragment_is_reported_not_applied(edge: tuple[Path, dict[str, Any]]) -> 
     assert ("docker-compose.override.yml", "api-server", "host-bind-mount") in {
         (f["file"], f["service"], f["kind"]) for f in report["flagged"]}
     assert "DEBUG" not in _catalog(out)["api-server"].get("env", {})
-    assert report["merged_as_fragments"] == 2  # api-server by name, old-monitor by its Traefik router
+    # api-server by name, old-monitor by its Traefik router, etl and notebook onto services built from source
+    assert report["merged_as_fragments"] == 4
 
 
 def test_misplaced_gpu_with_clear_intent_is_imported(edge: tuple[Path, dict[str, Any]]) -> None:
@@ -263,20 +270,36 @@ def test_built_from_source(edge: tuple[Path, dict[str, Any]]) -> None:
     assert etl["image"] == {"repository": "acme/sophia-etl"}  # registry from stack.yml's ${REGISTRY:-acme}
     assert etl["waivers"] == {"SOPHIA-PROBE-001": NO_PROBE_REASON}
     assert "probes" not in etl and etl["type"] == "worker"
-    # compose `command:` is the container's args; 0.0.0.0 binds the pod's address, 127.0.0.1 is localhost
-    assert etl["args"] == ["etl", "--bind", "$(POD_IP)", "--admin", "localhost:9999"]
+    # compose `command:` is the container's args; 0.0.0.0 binds the pod's address, 127.0.0.x is localhost
+    # (127.0.0.12 is not 127.0.0.1 followed by a 2); ${REGION} comes from the ESC-backed variable
+    assert etl["args"] == ["etl", "--bind", "$(POD_IP)", "--peers=localhost:7000,localhost:7000", "--region", "$(REGION)"]
     assert {"env": "CACHE_HOST", "format": "host", "port": "redis", "service": "redis"} in etl["dependencies"]
+    assert {"env": "CACHE_SERVER", "format": "host-port", "port": "redis", "service": "redis"} in etl["dependencies"]
     assert {"env": "FEED_URL", "path": "/feed", "port": "http", "scheme": "ws", "service": "api-server"} in etl["dependencies"]
-    assert etl["secrets"]["ACCOUNT"] == {"key": "etl.account"}  # ${ETL_ACCOUNT}: a deploy-time value, read from ESC
-    assert "env" not in etl
-    assert "args" not in catalog["notebook"]  # its health check calls loopback: $(POD_IP) would break it
+    # ${ETL_ACCOUNT} and ${REGION}: deploy-time values, read from ESC; the mounted secret keeps its file path
+    assert etl["secrets"]["ACCOUNT"] == {"key": "etl.account"} and etl["secrets"]["REGION"] == {"key": "etl.region"}
+    # a swarm secret is a file; the env var naming its path stays (one variable, one source: it compiles)
+    assert etl["secrets"]["SSL_CERT"] == {"key": "etl.ssl_cert", "mountPath": "/run/secrets/ssl_cert"}
+    assert etl["env"] == {"SSL_CERT": "/run/secrets/ssl_cert"}
+    # ENVIRONMENT is sophia's; OPENAI_BASE_URL is what callsLlm sets
+    assert etl["callsLlm"] is True and "ENVIRONMENT" not in etl.get("env", {}) and "OPENAI_BASE_URL" not in etl.get("env", {})
+    assert catalog["notebook"]["args"] == ["jupyter", "lab", "--ip=$(POD_IP)", "--port=8888"]  # http probe: pod IP is fine
+    assert "args" not in catalog["kv"]  # exec probe inside the container may call loopback: left out, blocking
+    assert "args" not in catalog["resolver-user"]  # Docker's DNS 127.0.0.11 does not exist in a pod
     kinds = {(f["service"], f["kind"]) for f in report["flagged"]}
     assert {("etl", "image-from-build"), ("etl", "no-probe"), ("etl", "env-from-esc"), ("etl", "unpinned-image"),
-            ("notebook", "ip-unresolved")} <= kinds
+            ("kv", "ip-unresolved"), ("resolver-user", "ip-unresolved")} <= kinds
+    assert ("etl", "env-unresolved") not in kinds
     twin = [n["detail"] for n in report["notes"] if (n["file"], n["kind"]) == ("built.yml", "built-twin-merged")]
     assert twin and "api-server's image is deployed" in twin[0]
     release = yaml.safe_load((out / "releases" / "imported.yaml").read_text())
     assert release["spec"]["images"]["etl"] == {"tag": UNPINNED_TAG}
+
+
+def test_cycle_that_loses_a_compose_variable_blocks(edge: tuple[Path, dict[str, Any]]) -> None:
+    _, report = edge
+    fates = {name: _fate(report, "cycle.yml", name) for name in ("ping", "pong")}
+    assert sorted(f[3] for f in fates.values()) == [[], ["dependency-cycle-variable"]]
 
 
 @pytest.mark.parametrize(

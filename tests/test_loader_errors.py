@@ -163,6 +163,12 @@ CASES = [
         id="pod-ip-defined-twice",
     ),
     pytest.param(
+        "staging.yaml", "    api:\n      env: {LOG_LEVEL: debug}\n", "    api:\n      env: {ENVIRONMENT: prod}\n",
+        "environments/staging.yaml:21: spec.services.api.env.ENVIRONMENT: ENVIRONMENT is set by sophia to the "
+        "environment's name\n    hint: remove it from env",
+        id="environment-variable-is-reserved",
+    ),
+    pytest.param(
         "staging.yaml", "kind: Environment\n", "kind: Enviroment\n",
         "environments/staging.yaml:2: kind: unknown kind 'Enviroment'\n    hint: one of: Cluster, Environment, Release, ServiceCatalog",
         id="unknown-kind",

@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
+from sophia.spec.models import LLM_VARIABLES
 
 APPLICATION = "imported"
 POOL = "imported-default"
@@ -89,7 +90,7 @@ class _Ref(NamedTuple):
     path: str | None = None
     """The URL's path when a dependency can carry it (no credentials, query or `jdbc:`)."""
     form: str = "url"
-    """url, or host for a bare host name."""
+    """url; host for a bare host name; host-port for `host:port`."""
 
 
 @dataclass
@@ -112,6 +113,10 @@ class _Mapped:
     """What the tag was when it is not a version (`latest`, `no tag`, `${IMAGE_TAG}`)."""
     build: str | None = None
     """How the image is built (`context ., dockerfile X`) when the definition has `build:` and no `image:`."""
+    carried: set[str] = field(default_factory=set)
+    """Env vars of the compose file that became dependencies (their value now comes from the edge)."""
+    settled: bool = False
+    """A definition without an image whose fate is decided (flagged as not imported)."""
     registry_variable: bool = False
     """Whether the image's registry part was a variable (the project's own images are parameterised so)."""
     aliases: tuple[str, ...] = ()
@@ -211,13 +216,14 @@ def import_files(files: list[ComposeFile], registry: str | None = None) -> Impor
     used: set[str] = set()
     _make_services([m for m in mapped if m.repository is not None], services, tags, primaries, duplicates, used)
 
-    fragments, built = _merge_fragments(mapped, duplicates)
+    fragments, built = _merge_fragments(mapped, duplicates, final=False)
     if built:
         registry = registry or _project_registry(mapped)
         files_by_name = {f.file: f for f in files}
         for m in built:
             _map_built(m, files_by_name[m.src.file], context, registry)
         _make_services(built, services, tags, primaries, duplicates, used)
+    fragments += _merge_fragments(mapped, duplicates, final=True)[0]  # fragments of services built from source
     for file_defs in by_file_defs.values():
         _port_clashes(file_defs)
 
@@ -318,19 +324,25 @@ def is_override_file(file: str) -> bool:
     return bool(re.search(r"(^|[./])override\.ya?ml$", file.rsplit("/", 1)[-1]))
 
 
-def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) -> tuple[list[_Mapped], list[_Mapped]]:
+def _merge_fragments(
+    mapped: list[_Mapped], duplicates: dict[str, list[str]], *, final: bool
+) -> tuple[list[_Mapped], list[_Mapped]]:
     """Merge fragments and build-only twins onto the service they belong to; return (fragments, built).
 
     A fragment is a definition without `image:` that is either in an override file (compose merges those
     onto the base file by service name) or has no `build:` either (compose cannot run it alone). It is
     merged when its normalised name is the name or an alias (container_name, hostname, network alias,
-    Traefik router) of image-bearing definitions elsewhere in the import that all landed in one service.
-    Its own settings are reported, never applied: they are development overrides (hot-reload mounts,
-    debug env and ports) of a service the base file defines.
+    Traefik router) of definitions elsewhere in the import that all landed in one service. Its own
+    settings are reported, never applied: they are development overrides (hot-reload mounts, debug
+    env and ports) of a service the base file defines.
 
     A `build:`-only definition in a standalone file whose name is that of one imported service is that
     service built from source: it is merged as a duplicate (the service's image is deployed). Any other
     `build:`-only definition is returned in `built`: it becomes a service of its own whose image CI builds.
+
+    Called twice: first (`final=False`) against the services that name their image, returning the
+    definitions to build; then (`final=True`), once those are services too, for the fragments left,
+    which match them or are flagged.
     """
     by_name: dict[str, set[str]] = {}
     by_alias: dict[str, set[str]] = {}
@@ -339,10 +351,12 @@ def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) ->
             by_name.setdefault(normalise_name(m.src.name), set()).add(m.final)
             for alias in m.aliases:
                 by_alias.setdefault(alias, set()).add(m.final)
+    standalone_builds = {m.name for m in mapped if m.repository is None and m.build is not None
+                         and not is_override_file(m.src.file)}
     merged: list[_Mapped] = []
     built: list[_Mapped] = []
     for m in mapped:
-        if m.repository is not None:
+        if m.repository is not None or m.final is not None or m.settled:
             continue
         has_build = m.build is not None
         fragment = is_override_file(m.src.file) or not has_build
@@ -365,12 +379,15 @@ def _merge_fragments(mapped: list[_Mapped], duplicates: dict[str, list[str]]) ->
                        f"with an image: taken as that service built from source; {m.final}'s image is deployed and "
                        "this definition's settings are not applied" + _fragment_settings(m.src.raw))
             continue
-        why = ""
-        if len(finals) > 1:
-            why = f"; definitions named {m.name!r} landed in several services ({', '.join(finals)}), so it is ambiguous"
-        if has_build and not why:
-            built.append(m)
-        elif has_build:
+        ambiguous = len(finals) > 1
+        if not final and not ambiguous:
+            if has_build and (not fragment or m.name not in standalone_builds):
+                built.append(m)  # a service of its own, built from source
+            continue  # else possibly a fragment of a service built from source: the final pass decides
+        why = (f"; definitions named {m.name!r} landed in several services ({', '.join(finals)}), so it is ambiguous"
+               if ambiguous else "")
+        m.settled = True
+        if has_build:
             m.flag("build-without-image", "only `build:` is given, no image to deploy: not imported" + why)
         else:
             m.flag("no-image", "no `image:` and no `build:`, and no service of that name has an image: "
@@ -473,8 +490,9 @@ def _map_body(m: _Mapped, cfile: ComposeFile, ctx: _Context) -> None:
     reported_ips: set[str] = set()
     env, secrets = _environment(m, raw, ctx.ip_owners, ctx.hosts, reported_ips)
     _swarm_secrets(m, raw, secrets)
-    _command(m, raw, env, secrets, reported_ips)
     probes = _healthcheck(m, raw, ports)
+    exec_probe = any("exec" in probe for probe in probes.values())
+    _command(m, raw, env, secrets, reported_ips, exec_probe)
     if not probes and ports:
         first = next(iter(ports))
         probes = {"liveness": {"tcp": {"port": first}}, "readiness": {"tcp": {"port": first}}}
@@ -750,6 +768,9 @@ def _environment(
         if not _ENV_NAME.match(name):
             m.note("env-skipped", f"{name!r} is not a valid env var name")
             continue
+        if name == "ENVIRONMENT":
+            m.note("env-reserved", f"ENVIRONMENT={value} not imported: sophia sets it to the environment's name")
+            continue
         iv = scalar(value) if value is not None else Interpolated(f"${{{name}}}", (name,))
         url = _URL.match(iv.text.strip())
         creds = bool(url and url.group(2) and ":" in url.group(2))
@@ -780,7 +801,8 @@ def _environment(
         elif not iv.unresolved and name.upper().endswith(_HOST_SUFFIXES) and "." not in iv.text.strip():
             host = cluster_host(name, iv.text.strip())
             if host is not None:
-                m.refs.append(_Ref(name, host, "", None, True, iv.text, form="host"))
+                port = _int(iv.text.strip().rsplit(":", 1)[1]) if ":" in iv.text else None
+                m.refs.append(_Ref(name, host, "", port, True, iv.text, form="host-port" if port else "host"))
         if iv.unresolved and iv.text.strip() == f"${{{iv.unresolved[0]}}}":
             secrets[name] = {"key": esc_key(m.name, name)}
             m.flag("env-from-esc", f"{name} is ${{{iv.unresolved[0]}}}, a value the deploy shell supplied: it is read "
@@ -790,6 +812,10 @@ def _environment(
             m.flag("env-unresolved", f"{name} needs ${{{', '.join(iv.unresolved)}}}, which is unset; left out")
             continue
         env[name] = iv.text
+    if m.entry.get("callsLlm"):
+        for name in LLM_VARIABLES:
+            if env.pop(name, None) is not None:
+                m.note("env-reserved", f"{name} not imported: callsLlm sets it to the LLM gateway's address and routing")
     return env, secrets
 
 
@@ -897,7 +923,10 @@ def _swarm_secrets(m: _Mapped, raw: dict[str, Any], secrets: dict[str, dict[str,
         m.note("swarm-secret", f"swarm secret {source} -> ESC {esc_key(m.name, source)}, mounted at {mount}")
 
 
-def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict[str, dict[str, str]], reported: set[str]) -> None:
+def _command(
+    m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict[str, dict[str, str]], reported: set[str],
+    exec_probe: bool,
+) -> None:
     for key, field_name in (("entrypoint", "command"), ("command", "args")):
         value = raw.get(key)
         if value is None:
@@ -913,21 +942,22 @@ def _command(m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict
                 if is_sensitive(var):
                     secrets.setdefault(var, {"key": esc_key(m.name, var)})
                     m.note("command-secret", f"{key} uses ${{{var}}}: taken from ESC {esc_key(m.name, var)} as $({var})")
-                elif var not in env:
+                elif var not in env and var not in secrets:
                     m.flag("env-unresolved", f"{key} uses ${{{var}}}, which is unset")
             ips = _IPV4.findall(text)
             reported.update(ips)
-            for ip in ips:
-                if ip.startswith("127."):
-                    text = text.replace(ip, "localhost")
+            for ip in dict.fromkeys(ips):
+                if ip.startswith("127.") and ip != DOCKER_DNS:
+                    text = _replace_ip(text, ip, "localhost")
                     m.flag("ip-literal", f"{key} holds {ip} (loopback, the same inside a pod): written as localhost")
-                elif ip == "0.0.0.0" and not _checks_loopback(raw):
-                    text = text.replace(ip, POD_IP_REF)
+                elif ip == "0.0.0.0" and not exec_probe:
+                    text = _replace_ip(text, ip, POD_IP_REF)
                     m.flag("ip-literal", f"{key} binds {ip} (all interfaces): written as {POD_IP_REF}, the pod's own "
-                           "address (a pod's other interface is loopback, which its health check does not use)")
+                           "address, which is where the kubelet's http/tcp probes and the Service connect")
                 elif ip == "0.0.0.0":
-                    m.flag("ip-unresolved", f"{key} binds {ip} (all interfaces) and the health check calls loopback, "
-                           f"so {POD_IP_REF} would not do; the {key} was left out")
+                    m.flag("ip-unresolved", f"{key} binds {ip} (all interfaces), and the health check is a command run "
+                           f"inside the container, which may call loopback: {POD_IP_REF} would not do; the {key} was "
+                           "left out")
                     dropped = True
                 else:
                     m.flag("ip-unresolved", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
@@ -942,14 +972,18 @@ POD_IP_REF = "$(POD_IP)"
 """The pod's own address in a command (sophia defines POD_IP from the downward API when a command uses it)."""
 
 
-def _checks_loopback(raw: dict[str, Any]) -> bool:
-    check = raw.get("healthcheck")
-    test = check.get("test") if isinstance(check, dict) else None
-    text = " ".join(str(t) for t in test) if isinstance(test, list) else str(test or "")
-    return "localhost" in text or "127.0.0.1" in text
+DOCKER_DNS = "127.0.0.11"
+"""Docker's embedded DNS server: there is no such address in a pod."""
+
+
+def _replace_ip(text: str, ip: str, by: str) -> str:
+    """`text` with the address `ip` (not a longer one it starts, like 127.0.0.12) replaced by `by`."""
+    return re.sub(rf"(?<![0-9.]){re.escape(ip)}(?![0-9])", by, text)
 
 
 def _describe_ip(ip: str) -> str:
+    if ip == DOCKER_DNS:
+        return "Docker's embedded DNS server, which a pod does not have"
     return "all interfaces" if ip == "0.0.0.0" else "loopback" if ip.startswith("127.") else "unknown"
 
 
@@ -1296,12 +1330,13 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
             if other_primary.get("type") == "worker":
                 other_primary["type"] = "web"
             m.note("port-added", f"{final} gets port {port} ({pname}) because {name} points at it")
-        if name in env and ref.form == "host":
+        if name in env and ref.form in ("host", "host-port"):
             del env[name]
-            deps.append({"env": name, "format": "host", "port": pname, "service": final})
+            deps.append({"env": name, "format": ref.form, "port": pname, "service": final})
+            m.carried.add(name)
             targets.add(final)
-            m.note("host-to-dependency", f"{name}={host} became a dependency on {final} (format: host; the network "
-                   f"policy opens its port {pname})")
+            m.note("host-to-dependency", f"{name}={ref.text} became a dependency on {final} (format: {ref.form}; the "
+                   f"network policy opens its port {pname})")
         elif name in env and (ref.exact or ref.path is not None):
             del env[name]
             edge = {"env": name, "port": pname, "service": final}
@@ -1311,6 +1346,7 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
             if not ref.exact and ref.path is not None:
                 edge["path"] = ref.path
             deps.append(edge)
+            m.carried.add(name)
             targets.add(final)
             shown = f"{scheme}://{host}:{port}" + (edge.get("path") or "")
             m.note("url-to-dependency", f"{name}={shown} became a dependency on {final}")
@@ -1409,7 +1445,11 @@ def _break_cycles(primaries: dict[str, _Mapped], services: dict[str, dict[str, A
         for d in deps:
             child = d["service"]
             if state.get(child) == 1:
-                primaries[node].flag("dependency-cycle", f"dependency on {child} dropped: it closes a cycle")
+                if d["env"] in primaries[node].carried:
+                    primaries[node].flag("dependency-cycle-variable", f"dependency on {child} dropped: it closes a "
+                                         f"cycle, and {d['env']}, which the compose file set, is lost with it")
+                else:
+                    primaries[node].flag("dependency-cycle", f"dependency on {child} dropped: it closes a cycle")
                 continue
             if not state.get(child):
                 visit(child)

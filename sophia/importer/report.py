@@ -38,7 +38,9 @@ KINDS: dict[str, tuple[bool, bool, str]] = {
     "docker-socket": (False, False, "the Docker socket was mounted: not imported; the service loses Docker API access"),
     "privileged": (False, False, "privileged / host namespaces / added capabilities: not imported"),
     "port-clash": (False, False, "two services of one file publish the same host port"),
-    "dependency-cycle": (False, False, "dependencies formed a cycle: this edge was dropped"),
+    "dependency-cycle": (False, False, "dependencies formed a cycle: this edge (from depends_on) was dropped"),
+    "dependency-cycle-variable": (True, True, "dependencies formed a cycle: this edge was dropped, and with it an "
+                                  "env var the compose file set (the service loses that address)"),
     "dependency-not-imported": (False, False, "a dependency names a service that was not imported: the edge was dropped"),
 }
 """Every flag kind. Blocking kinds mean the definition does not count as imported without a hand edit."""

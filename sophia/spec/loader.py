@@ -505,6 +505,11 @@ def _resolve_env(
         owners: dict[str, str] = {}
         for var in svc.spec.env:
             owners[var] = f"env.{var}"
+        if "ENVIRONMENT" in owners:
+            file, line = locate_dep(("env", "ENVIRONMENT"))
+            col.add(file, line, ("spec", "services", name, "env", "ENVIRONMENT"),
+                    "ENVIRONMENT is set by sophia to the environment's name", "remove it from env")
+        owners["ENVIRONMENT"] = "sophia (the environment's name)"
         if m.uses_pod_ip(svc.spec):
             if m.POD_IP_VARIABLE in owners:
                 file, line = locate_dep(("env", m.POD_IP_VARIABLE))
@@ -519,7 +524,9 @@ def _resolve_env(
                     col.add(file, line, ("spec", "services", name, "env", var),
                             f"{var} is set by callsLlm (the LLM gateway's address and routing)", "remove it from env")
                 owners[var] = "callsLlm"
-        for var in svc.spec.secrets:
+        for var, secret in svc.spec.secrets.items():
+            if secret.mount_path is not None:
+                continue  # a file, not an env var
             if var in owners:
                 file, line = locate_dep(("secrets", var))
                 col.add(file, line, ("spec", "services", name, "secrets", var),
