@@ -107,7 +107,8 @@ def _strings(resource: Resource) -> tuple[tuple[FieldPath, str, str], ...]:
 
 def _ip_check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
     for path, key, value in _strings(resource):
-        if not any(ch.isdigit() for ch in value) or _in_ip_block(path, resource):
+        # An IPv4 address has three dots and an IPv6 one two colons: most strings have neither.
+        if (value.count(".") < 3 and value.count(":") < 2) or _in_ip_block(path, resource):
             continue
         text = value.split("/", 1)[0] if key == "image" else value  # only an image's registry can be a host
         for address in ip_literals(text):
