@@ -228,3 +228,22 @@ def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monke
     assert calls == [1]
     assert forked.findings == inline.findings and forked.resources == inline.resources
     assert {(f.rule, f.file.rsplit("/", 1)[-1]) for f in forked.errors} >= {("SCHEMA", "bad.yaml"), ("YAML", "broken.yaml")}
+
+
+def test_a_crashed_parsing_process_falls_back_to_parsing_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import sophia.validate.command as command
+    import sophia.validate.documents as documents
+    from sophia.validate import check_paths
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "dist" / "production" / "web", tmp_path / "dist")
+    expected = check_paths([str(tmp_path / "dist")])
+
+    def crash(files: object) -> None:
+        os._exit(3)  # what the child would do on a crash in the YAML library
+
+    monkeypatch.setattr(documents, "read_files", crash)  # the child looks the function up here, by name
+    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    report = check_paths([str(tmp_path / "dist")])
+    assert report.findings == expected.findings and report.resources == expected.resources
+    assert len(report.resources) > 1

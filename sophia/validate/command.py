@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import click
@@ -63,10 +65,16 @@ def _read_while(files: list[Path], warm: Callable[[], object]) -> Loaded:
     if len(files) < PARALLEL_MIN_FILES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
         warm()
         return read_files(files)
-    with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
-        future = pool.submit(read_files, files)
+    try:
+        with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
+            future = pool.submit(read_files, files)
+            warm()
+            return future.result()
+    except (BrokenProcessPool, OSError, pickle.PicklingError):
+        # The child could not start or died (out of memory, a crash in the YAML library): the
+        # same work in this process gives the same report, and any real error surfaces here.
         warm()
-        return future.result()
+        return read_files(files)
 
 
 def _emit(report: Report, output: str) -> None:
