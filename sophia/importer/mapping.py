@@ -17,7 +17,8 @@ from typing import Any, NamedTuple
 
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
-from sophia.spec.models import LLM_VARIABLES
+from sophia.spec.loader import cluster_host
+from sophia.spec.models import LLM_VARIABLES, REPOSITORY, URL_PATH
 
 APPLICATION = "imported"
 POOL = "imported-default"
@@ -32,10 +33,9 @@ NO_PROBE_REASON = "compose gave no healthcheck and no port: imported as it ran t
 
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 _LOOPBACK = {"127.0.0.1", "0.0.0.0"}
-_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-REGISTRY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
-"""A registry with an optional namespace (`ghcr.io/acme`): a repository without its last part."""
+REGISTRY = REPOSITORY
+"""A registry with an optional namespace (`ghcr.io/acme`) has the shape of a repository."""
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
 _SENSITIVE = re.compile(
@@ -584,7 +584,7 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
         repo = repo[len("docker.io/") :]
     if repo.startswith("library/"):
         repo = repo[len("library/") :]
-    if "${" in repo or not _REPOSITORY.match(repo.lower()):
+    if "${" in repo or not REPOSITORY.match(repo.lower()):
         m.flag("image-unresolved", f"image repository {repo!r} cannot be used; placeholder set-me/{m.name} written")
         repo = f"set-me/{m.name}"
     m.repository = repo.lower()
@@ -820,7 +820,6 @@ def _environment(
 
 
 _HOST_SUFFIXES = ("_HOST", "_HOSTNAME", "_SERVER")
-_DEPENDENCY_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
 
 
 def _carried_path(url: re.Match[str], text: str) -> str | None:
@@ -828,7 +827,7 @@ def _carried_path(url: re.Match[str], text: str) -> str | None:
     path = url.group(5)
     if not path or url.group(2) is not None or url.group(6) or text.strip().startswith("jdbc:"):
         return None
-    return path if _DEPENDENCY_PATH.match(path) else None
+    return path if URL_PATH.match(path) else None
 
 
 def _exact_url(url: re.Match[str], text: str) -> bool:
@@ -1386,31 +1385,6 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
         entry["env"] = env
     elif "env" in entry:
         del entry["env"]
-
-
-_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
-_HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
-
-
-def cluster_host(var: str, value: str) -> str | None:
-    """The in-cluster host a plain env value names, if any: the same test as the loader applies.
-
-    Such a value is refused by `sophia.spec.loader` (a dependency must carry it), so the import never
-    writes one: a bare name in a URL or `host:port`, a bare `*_HOST`/`*_HOSTNAME`/`*_SERVER` value, or a
-    `.svc`/`.cluster.local` name.
-    """
-    match = _URL_HOST.match(value) or _HOST_PORT.match(value)
-    host = match.group(1) if match else (value if var.upper().endswith(("_HOST", "_HOSTNAME", "_SERVER")) else None)
-    if not host:
-        return None
-    labels = host.split(".")
-    if len(labels) == 1:
-        return None if host == "localhost" or _IPV4.fullmatch(host) else host
-    if host.endswith((".svc", ".svc.cluster.local", ".cluster.local")):
-        return host
-    if len(labels) == 2 and not labels[1].isalpha():
-        return host
-    return None
 
 
 def _guard_cluster_addresses(m: _Mapped, entry: dict[str, Any]) -> None:

@@ -489,7 +489,7 @@ def _resolve_env(
     # A plain env value must not hold a cluster address: that is what dependencies are for.
     for name, svc in services.items():
         for var, value in svc.spec.env.items():
-            host = _cluster_host(var, value, set(catalog.spec.services), set(spec.namespaces.values()))
+            host = cluster_host(var, value, frozenset(spec.namespaces.values()))
             if host is not None:
                 file, line = locate_field(name, "env", var)
                 col.add(file, line, ("spec", "services", name, "env", var),
@@ -573,8 +573,8 @@ _URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
 _HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
 
 
-def _cluster_host(var: str, value: str, services: set[str], namespaces: set[str]) -> str | None:
-    """The in-cluster host a plain env value points at, if any.
+def cluster_host(var: str, value: str, namespaces: frozenset[str] = frozenset()) -> str | None:
+    """The in-cluster host a plain env value points at, if any (the importer applies the same test).
 
     In-cluster: a bare name (`redis`), a `.svc`/`.cluster.local` name, or `<name>.<namespace>` where
     the last label cannot be a public top-level domain (TLDs are letters only: `sophia-ai` is not one)

@@ -43,7 +43,7 @@ _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-_REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
+REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
 _IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 _CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$")
 
@@ -82,6 +82,9 @@ PlainText = Annotated[str, AfterValidator(_no_ip)]
 PositiveInt = Annotated[StrictInt, Field(gt=0)]
 NonNegativeInt = Annotated[StrictInt, Field(ge=0)]
 Port = Annotated[StrictInt, Field(ge=1, le=65535)]
+UrlScheme = Annotated[str, _check(re.compile(r"^[a-z][a-z0-9+.-]*$"), "URL scheme", 32)]
+URL_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$")
+"""A URL path a dependency may append (no query, no fragment)."""
 
 GpuModel = Literal["GH200", "A100", "A6000", "A10", "RTX6000"]
 """The GPU models of the fleet. Anything else (an rtx-4090, say) is an error."""
@@ -111,7 +114,7 @@ class Metadata(Model):
 
 
 class Image(Model):
-    repository: Annotated[str, _check(_REPOSITORY, "image repository (registry/name, no tag)", 255)] = Field(
+    repository: Annotated[str, _check(REPOSITORY, "image repository (registry/name, no tag)", 255)] = Field(
         description="Image repository without tag, e.g. `scoobyjava15/sophia-backend`."
     )
     tag: Annotated[str, _check(_TAG, "image tag", 128)] | None = Field(
@@ -140,7 +143,7 @@ class ImageVersion(Model):
 class ServicePort(Model):
     port: Port = Field(description="Port the container listens on; the Service exposes the same.")
     protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="Transport protocol.")
-    scheme: Annotated[str, _check(re.compile(r"^[a-z][a-z0-9+.-]*$"), "URL scheme", 32)] = Field(
+    scheme: UrlScheme = Field(
         default="http", description="URL scheme dependants use to reach this port (http, redis, postgresql...)."
     )
 
@@ -241,10 +244,10 @@ class Dependency(Model):
         description="What the variable holds: url (scheme://host:port[path]), host (the cluster DNS name), "
         "port (the number) or host-port (host:port).",
     )
-    scheme: Annotated[str, _check(re.compile(r"^[a-z][a-z0-9+.-]*$"), "URL scheme", 32)] | None = Field(
+    scheme: UrlScheme | None = Field(
         default=None, description="URL scheme for this caller (e.g. ws); defaults to the port's scheme. url only."
     )
-    path: Annotated[str, _check(re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$"), "URL path", 1024)] | None = Field(
+    path: Annotated[str, _check(URL_PATH, "URL path", 1024)] | None = Field(
         default=None, description="Path appended to the URL (e.g. /ws). url only."
     )
 
