@@ -14,6 +14,8 @@ from typing import Any
 
 from constructs import Construct
 
+from sophia.render import file_name, to_yaml
+
 Manifest = dict[str, Any]
 
 PART_OF = "sophia"
@@ -39,8 +41,6 @@ class SophiaConstruct(Construct):
         The object is rendered now and only its text is kept: a large synth never holds every
         object as dicts at once (the dicts are several times the size of their text).
         """
-        from sophia.render import file_name, to_yaml
-
         self._rendered.append((f"{folder}/{file_name(manifest)}", to_yaml(manifest)))
 
     def drain_rendered(self) -> Iterator[tuple[str, str]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
@@ -94,15 +94,23 @@ def _in_ip_block(path: FieldPath, resource: Resource) -> bool:
     return resource.kind == "NetworkPolicy" and "ipBlock" in path and any(k in _IP_BLOCK_KEYS for k in path[-2:])
 
 
-_STRINGS: WeakKeyDictionary[Resource, tuple[tuple[FieldPath, str, str], ...]] = WeakKeyDictionary()
+_Found = tuple[tuple[FieldPath, str, str], ...]
+_Cache = WeakKeyDictionary[Resource, _Found]
+_STRINGS: _Cache = WeakKeyDictionary()
+_SECRETS: _Cache = WeakKeyDictionary()
 
 
-def _strings(resource: Resource) -> tuple[tuple[FieldPath, str, str], ...]:
-    """`keyed_strings` of one resource, walked once for all the value rules of a run."""
-    found = _STRINGS.get(resource)
+def _once(cache: _Cache, resource: Resource, compute: Callable[[Resource], Iterable[tuple[FieldPath, str, str]]]) -> _Found:
+    """Per-resource work shared by several rules of one run (Resource compares by identity)."""
+    found = cache.get(resource)
     if found is None:
-        found = _STRINGS[resource] = tuple(keyed_strings(resource.data))
+        found = cache[resource] = tuple(compute(resource))
     return found
+
+
+def _strings(resource: Resource) -> _Found:
+    """`keyed_strings` of one resource, walked once for all the value rules of a run."""
+    return _once(_STRINGS, resource, lambda r: keyed_strings(r.data))
 
 
 def _ip_check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
@@ -172,22 +180,18 @@ def secret_problem(key: str, value: str) -> tuple[str, str] | None:
     return None
 
 
-_SECRETS: WeakKeyDictionary[Resource, tuple[tuple[FieldPath, str, str], ...]] = WeakKeyDictionary()
-
-
-def _secret_findings(resource: Resource) -> tuple[tuple[FieldPath, str, str], ...]:
+def _secret_findings(resource: Resource) -> _Found:
     """(path, rule id, message) of every secret-looking value of one resource, for the three SEC rules."""
-    found = _SECRETS.get(resource)
-    if found is None:
-        out: list[tuple[FieldPath, str, str]] = []
-        for path, key, value in _strings(resource):
-            if not value or (path and path[0] == "metadata" and "annotations" not in path):
-                continue
-            problem = secret_problem(key, value)
-            if problem is not None:
-                out.append((path, problem[0], problem[1]))
-        found = _SECRETS[resource] = tuple(out)
-    return found
+    return _once(_SECRETS, resource, _scan_values)
+
+
+def _scan_values(resource: Resource) -> Iterator[tuple[FieldPath, str, str]]:
+    for path, key, value in _strings(resource):
+        if not value or (path and path[0] == "metadata" and "annotations" not in path):
+            continue
+        problem = secret_problem(key, value)
+        if problem is not None:
+            yield path, problem[0], problem[1]
 
 
 def _secret_values(rule_id: str) -> Any:
