@@ -18,6 +18,8 @@ import yaml
 from yaml.resolver import Resolver
 
 _PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@:+=-]*$")
+_RAW_UNSAFE = re.compile("[\x85\u2028\u2029\ufeff]|[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+"""Characters JSON leaves raw that YAML reads as a line break, or refuses, inside a quoted string."""
 _RESOLVER = Resolver()
 _STR = "tag:yaml.org,2002:str"
 
@@ -31,7 +33,12 @@ def scalar(value: str) -> str:
         and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR
     ):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    return _RAW_UNSAFE.sub(_escape, json.dumps(value, ensure_ascii=False))
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 def _block(value: str, indent: str) -> str | None:
@@ -44,7 +51,7 @@ def _block(value: str, indent: str) -> str | None:
         head = "|"
     else:
         head = "|-"
-    if any(line != line.rstrip() or "\r" in line for line in lines):
+    if any(line != line.rstrip() or "\r" in line or _RAW_UNSAFE.search(line) for line in lines):
         return None
     return head + "".join(f"\n{indent}{line}" if line else "\n" for line in lines)
 

@@ -17,9 +17,11 @@ ROOT = Path(__file__).resolve().parents[1]
 _text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from(["\n", ":", "#", " ", "-", "'", '"']))
 _leaf = st.none() | st.booleans() | st.integers() | _text | st.sampled_from(
     ["yes", "No", "on", "null", "~", "1.0", "0x1F", "1:20", ".5", ".inf", "2025-07-09", "- a", "a: b", "#c", "&x", "*x", "!t",
-     "foo:", "http://a:1/b", "multi\nline\n", "trailing \nspace", "x\n\n", " lead", "", "@", "%", "`"])
+     "foo:", "http://a:1/b", "multi\nline\n", "trailing \nspace", "x\n\n", " lead", "", "@", "%", "`",
+     # YAML line breaks and characters YAML refuses raw, which JSON escaping leaves raw
+     "\u2028", "a\x85b", "l1\nl2\u2029\n", "\ufeffx", "\ufffe", "tab\there"])
 _keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=0, max_size=12) | st.sampled_from(
-    ["app.kubernetes.io/name", "on", "yes", "1", "null", "a: b"])
+    ["app.kubernetes.io/name", "on", "yes", "1", "null", "a: b", "\u2028", "k\x85"])
 _values = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4), max_leaves=20)
 
 
