@@ -1,0 +1,135 @@
+"""The validator's fast YAML reader gives what PyYAML's own construction gives, and never crashes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sophia.spec.yamlsafe import YamlProblem
+from sophia.validate import documents
+
+TOKENS = [
+    "a", "b c", "on", "Off", "yes", "NO", "~", "null", "", "0", "007", "0o7", "0x1F", "1_000", "1:20", "3.5",
+    ".inf", "-.NaN", "1e3", "+12", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "true", "<<", "=", "'q'", '"d\\n"',
+    "!!str 5", "!!int 7", "!!binary aGk=", "!!float 1", "!!null ''", "!!bool yes", "!local x", "!!set {a, b}",
+    "!!omap [a: 1]", "!!map {a: 1}", "!!seq [1]", "[]", "{}", "*nope", "&x 1", "a: b", "- x", "#c", "|\n  lit",
+]
+KEYS = ["a", "b", "a", "1", "on", "~", "''", "<<", "[x]", "!!int 3", "x y", "? k"]
+
+Tree = Any
+
+
+def _trees() -> st.SearchStrategy[Tree]:
+    leaf = st.sampled_from(TOKENS)
+    return st.recursive(
+        leaf,
+        lambda kids: st.one_of(
+            st.tuples(st.just("seq"), st.lists(kids, max_size=4), st.booleans()),
+            st.tuples(st.just("map"), st.lists(st.tuples(st.sampled_from(KEYS), kids), max_size=4), st.booleans()),
+        ),
+        max_leaves=16,
+    )
+
+
+def _flow(tree: Tree) -> str:
+    if isinstance(tree, str):
+        return tree
+    kind, items, _ = tree
+    if kind == "seq":
+        return "[" + ", ".join(_flow(item) for item in items) + "]"
+    return "{" + ", ".join(f"{key}: {_flow(value)}" for key, value in items) + "}"
+
+
+def _block(tree: Tree, indent: int) -> str:
+    if isinstance(tree, str) or tree[2] or not tree[1]:
+        return " " + _flow(tree)
+    kind, items, _ = tree
+    pad = " " * indent
+    if kind == "seq":
+        return "".join(f"\n{pad}-{_block(item, indent + 2)}" for item in items)
+    return "".join(f"\n{pad}{key}:{_block(value, indent + 2)}" for key, value in items)
+
+
+class _Reference(documents._FastLoader):  # type: ignore[misc]
+    """The loader's construction and PyYAML's own resolver, as validate used them before the fast path."""
+
+    resolve = yaml.resolver.BaseResolver.resolve
+
+
+def _outcome(text: str) -> tuple[str, object]:
+    try:
+        return "values", repr(documents._parse(text))  # repr: NaN is not equal to itself
+    except YamlProblem as exc:
+        return "problem", (exc.message, exc.line)
+
+
+def _reference_values(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=_Reference))
+
+
+@settings(max_examples=400, deadline=None)
+@given(trees=st.lists(_trees(), min_size=1, max_size=3), block=st.booleans())
+def test_fast_reader_matches_pyyaml(trees: list[Tree], block: bool, monkeypatch_module: pytest.MonkeyPatch) -> None:
+    text = "\n---\n".join(_block(tree, 0).lstrip("\n ") if block else _flow(tree) for tree in trees) + "\n"
+    fast = _outcome(text)
+    with monkeypatch_module.context() as patch:
+        patch.setattr(documents, "_fast_values", _reference_values)
+        expected = _outcome(text)
+    assert fast == expected, text
+
+
+@given(st.text(max_size=12))
+def test_resolution_matches_pyyaml(value: str) -> None:
+    """Every plain scalar resolves to PyYAML's tag (timestamps excepted: they stay strings)."""
+    loader = documents._FastLoader("")
+    try:
+        for implicit in ((True, False), (False, True), (False, False)):
+            assert loader.resolve(yaml.ScalarNode, value, implicit) == _Reference.resolve(loader, yaml.ScalarNode, value, implicit)
+        for kind in (yaml.SequenceNode, yaml.MappingNode):
+            assert loader.resolve(kind, value, (True, False)) == _Reference.resolve(loader, kind, value, (True, False))
+    finally:
+        loader.dispose()
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module() -> Any:
+    with pytest.MonkeyPatch.context() as patch:
+        yield patch
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("a: " + "[" * 50_000 + "]" * 50_000 + "\n", id="flow"),
+        pytest.param("- " * 60_000 + "x\n", id="block-on-one-line"),
+        pytest.param("".join(" " * i + f"k{i}:\n" for i in range(1200)) + " " * 1200 + "x\n", id="block-indented"),
+    ],
+)
+def test_deep_nesting_is_a_finding_not_a_crash(tmp_path: Any, text: str) -> None:
+    """libyaml composes recursively in C: 30,000 levels overflowed the stack (a segfault, no report).
+
+    Run in a child interpreter, so that a regression fails this test instead of ending the run.
+    """
+    manifest = tmp_path / "deep.yaml"
+    manifest.write_text(text)
+    code = (
+        "import sys; from pathlib import Path; from sophia.validate.documents import read_file; "
+        "docs, problem = read_file(Path(sys.argv[1])); print(problem.message if problem else 'read')"
+    )
+    run = subprocess.run([sys.executable, "-c", code, str(manifest)], capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "nesting deeper than 64 levels"
+
+
+def test_ordinary_manifests_take_the_fast_path() -> None:
+    text = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x, labels: {a: 'on'}}\ndata:\n  k: [1, on, ~]\n"
+    assert documents._depth_bound(text) <= documents.MAX_FAST_DEPTH
+    assert documents._fast_values(text) == [
+        {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "labels": {"a": "on"}}, "data": {"k": [1, True, None]}}
+    ]
