@@ -7,6 +7,7 @@ import os
 import shutil
 import textwrap
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -205,7 +206,7 @@ def test_cli_policy_bad_path_exits_2() -> None:
 
 
 def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large sets are parsed in a child process while the rules load; small ones in-process."""
+    """Large sets are parsed and schema-checked in a child process while the rules load; small ones in-process."""
     import sophia.validate.command as command
     from sophia.validate import check_paths
 
@@ -213,37 +214,79 @@ def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monke
     shutil.copytree(root / "dist" / "production", tmp_path / "dist")
     (tmp_path / "dist" / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n")
     (tmp_path / "dist" / "broken.yaml").write_text("a: [\n")
-    calls: list[int] = []
-    real = command.ProcessPoolExecutor
+    (tmp_path / "dist" / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n")
+    started: list[object] = []
+    real = command._SchemaChild.start
 
-    def counting(*args: object, **kwargs: object) -> object:
-        calls.append(1)
-        return real(*args, **kwargs)  # type: ignore[arg-type]
+    def counting(*args: object) -> object:
+        child = real(*args)  # type: ignore[arg-type]
+        started.append(child)
+        return child
 
-    monkeypatch.setattr(command, "ProcessPoolExecutor", counting)
+    monkeypatch.setattr(command._SchemaChild, "start", counting)
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
     forked = check_paths([str(tmp_path / "dist")])
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 10**9)
     inline = check_paths([str(tmp_path / "dist")])
-    assert calls == [1]
+    assert len(started) == 1 and started[0] is not None
     assert forked.findings == inline.findings and forked.resources == inline.resources
-    assert {(f.rule, f.file.rsplit("/", 1)[-1]) for f in forked.errors} >= {("SCHEMA", "bad.yaml"), ("YAML", "broken.yaml")}
+    assert {(f.rule, f.file.rsplit("/", 1)[-1]) for f in forked.errors} >= {
+        ("SCHEMA", "bad.yaml"), ("YAML", "broken.yaml"), ("SOPHIA-SEC-001", "secret.yaml")
+    }
 
 
-def test_a_crashed_parsing_process_falls_back_to_parsing_here(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize(
+    ("module", "function"),
+    [("sophia.validate.documents", "read_files"), ("sophia.validate.command", "validate_loaded")],
+    ids=["while-parsing", "while-schema-checking"],
+)
+@pytest.mark.parametrize("how", ["crash", "exception"])
+def test_a_failed_child_process_leaves_its_part_to_this_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], module: str, function: str, how: str
+) -> None:
+    """A child that dies (a crash in a C library) or raises says nothing; this process does its part."""
+    import importlib
+
     import sophia.validate.command as command
-    import sophia.validate.documents as documents
     from sophia.validate import check_paths
 
     root = Path(__file__).resolve().parents[1]
     shutil.copytree(root / "dist" / "production" / "web", tmp_path / "dist")
+    (tmp_path / "dist" / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n")
     expected = check_paths([str(tmp_path / "dist")])
+    target = importlib.import_module(module)
+    real = getattr(target, function)
+    parent = os.getpid()
 
-    def crash(files: object) -> None:
-        os._exit(3)  # what the child would do on a crash in the YAML library
+    def failing(*args: object) -> object:
+        if os.getpid() != parent:
+            if how == "crash":
+                os._exit(3)
+            raise RuntimeError("boom")
+        return real(*args)
 
-    monkeypatch.setattr(documents, "read_files", crash)  # the child looks the function up here, by name
+    monkeypatch.setattr(target, function, failing)  # the child looks the function up there, by name
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    capfd.readouterr()
     report = check_paths([str(tmp_path / "dist")])
     assert report.findings == expected.findings and report.resources == expected.resources
-    assert len(report.resources) > 1
+    assert any(f.rule == "SCHEMA" for f in report.errors) and len(report.resources) > 1
+    assert capfd.readouterr().err == ""
+
+
+@needs_catalog
+def test_the_command_line_prints_the_whole_report_before_it_ends(tmp_path: Path, sophia_cli: Any) -> None:
+    """`sophia` ends without interpreter teardown after validate: nothing of the report may be lost."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "dist", tmp_path / "dist")
+    (tmp_path / "dist" / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n")
+    files = len(list((tmp_path / "dist").rglob("*.yaml")))
+
+    run = sophia_cli("validate", "dist", "-o", "json", "--repo-root", ".", "--schema-location", CATALOG, cwd=tmp_path)
+
+    assert run.returncode == 1, run.stderr
+    report = json.loads(run.stdout)
+    assert report["summary"]["resources"] == files and report["summary"]["invalid"] == 1
+    assert run.stderr == ""
+    missing = sophia_cli("validate", "nowhere", cwd=tmp_path)
+    assert (missing.returncode, missing.stderr) == (2, "error: nowhere: no such file or folder\n")

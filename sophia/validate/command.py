@@ -5,17 +5,17 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
-from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Any
 
 import click
 
+from . import documents
 from .catalog import CatalogError, SchemaCatalog
 from .documents import Loaded, UsageError, find_files, read_files, read_paths
 from .policy import PolicyContext, all_rules, policy_loaded
-from .report import Report, make_report, render_json, render_text
+from .report import Report, render_json, render_text
 from .schema import validate_loaded
 from .settings import CRD_SCHEMAS_ENV, crd_location_from_env
 
@@ -27,54 +27,89 @@ def check_paths(
     policy: bool = True,
     repo_root: str | Path | None = None,
 ) -> Report:
-    """Schema validation and (unless `policy` is False) the policy rules, reading every file once."""
+    """Schema validation and (unless `policy` is False) the policy rules, reading every file once.
+
+    With the policy on a large set, the work is split over two processes: a forked child parses
+    the files, sends the documents, then schema-checks them; meanwhile this process loads the rules
+    (importing detect-secrets takes ~0.2 s), then runs them on the documents. The report is the
+    same either way; if the child dies, this process does its part.
+    """
     location = Path(schema_location) if schema_location is not None else crd_location_from_env()
     catalog = SchemaCatalog(location)
     files = find_files(paths)
-
-    def warm() -> None:
-        all_rules()  # imports detect-secrets
-        from .rules_values import prepare
-
-        prepare()
-        for api_version, kind in COMMON_KINDS:
-            catalog.lookup(api_version, kind)
-
-    loaded = _read_while(files, warm) if policy else read_files(files)
-    report = validate_loaded(loaded, catalog)
-    if policy:
-        context = PolicyContext(Path(repo_root) if repo_root is not None else None)
-        report = report.merge(policy_loaded(loaded, context))
-    return make_report(report.resources, report.findings)
+    if not policy:
+        return validate_loaded(read_files(files), catalog)
+    context = PolicyContext(Path(repo_root) if repo_root is not None else None)
+    child = _SchemaChild.start(files, catalog) if _worth_forking(len(files)) else None
+    _load_rules()
+    loaded = child.receive() if child is not None else None
+    if not isinstance(loaded, Loaded):
+        loaded = read_files(files)
+    rules_report = policy_loaded(loaded, context)
+    schema_report = child.receive() if child is not None else None
+    if child is not None:
+        child.close()
+    if not isinstance(schema_report, Report):
+        schema_report = validate_loaded(loaded, catalog)
+    return schema_report.merge(rules_report)
 
 
 PARALLEL_MIN_FILES = 64
-"""From this many files, parsing runs in a forked process while this one loads the rules."""
-
-COMMON_KINDS = (("apps/v1", "Deployment"), ("v1", "Service"), ("v1", "ConfigMap"), ("v1", "ServiceAccount"),
-                ("networking.k8s.io/v1", "NetworkPolicy"), ("policy/v1", "PodDisruptionBudget"))
-"""Schemas compiled while the manifests are parsed (the others on first use)."""
+"""From this many files, parsing and the schema check run in a forked process (below, forking costs more)."""
 
 
-def _read_while(files: list[Path], warm: Callable[[], object]) -> Loaded:
-    """Read `files` while `warm` runs (the policy rules import detect-secrets, ~0.2 s).
+def _worth_forking(files: int) -> bool:
+    return files >= PARALLEL_MIN_FILES and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods()
 
-    On a machine with a second core and fork(), the YAML is parsed in a child process and the
-    documents come back pickled; otherwise one after the other. The result is the same.
-    """
-    if len(files) < PARALLEL_MIN_FILES or (os.cpu_count() or 1) < 2 or "fork" not in mp.get_all_start_methods():
-        warm()
-        return read_files(files)
+
+def _load_rules() -> None:
+    all_rules()  # imports detect-secrets
+    from .rules_values import prepare
+
+    prepare()
+
+
+class _SchemaChild:
+    """A forked process that parses files and schema-checks them, sending each result when ready."""
+
+    def __init__(self, process: Any, connection: Connection) -> None:
+        self.process = process
+        self.connection = connection
+        self.alive = True
+
+    @classmethod
+    def start(cls, files: list[Path], catalog: SchemaCatalog) -> _SchemaChild | None:
+        context = mp.get_context("fork")
+        try:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_child_main, args=(files, catalog, sender), daemon=True)
+            process.start()
+        except OSError:  # no process or pipe left: do it all here
+            return None
+        sender.close()
+        return cls(process, receiver)
+
+    def receive(self) -> object:
+        """The child's next result, or None once it has died (out of memory, a crash in a C library)."""
+        if self.alive:
+            try:
+                return self.connection.recv()
+            except (EOFError, OSError, pickle.UnpicklingError):
+                self.alive = False
+        return None
+
+    def close(self) -> None:
+        self.connection.close()
+        self.process.join()
+
+
+def _child_main(files: list[Path], catalog: SchemaCatalog, sender: Connection) -> None:
     try:
-        with ProcessPoolExecutor(max_workers=1, mp_context=mp.get_context("fork")) as pool:
-            future = pool.submit(read_files, files)
-            warm()
-            return future.result()
-    except (BrokenProcessPool, OSError, pickle.PicklingError):
-        # The child could not start or died (out of memory, a crash in the YAML library): the
-        # same work in this process gives the same report, and any real error surfaces here.
-        warm()
-        return read_files(files)
+        loaded = documents.read_files(files)
+        sender.send(loaded)
+        sender.send(validate_loaded(loaded, catalog))
+    except BaseException:  # noqa: BLE001 - the parent redoes this part, and any real error surfaces there
+        os._exit(1)
 
 
 def _emit(report: Report, output: str) -> None:
