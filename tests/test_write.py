@@ -1,0 +1,90 @@
+"""The write step: unchanged files are carried over as hard links, new ones written by threads."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from sophia import write
+from sophia.errors import OutputError
+
+
+def _files(count: int, changed: int | None = None) -> dict[str, str]:
+    return {
+        f"env/ns{i % 7}/ConfigMap-c{i}.yaml": f"kind: ConfigMap\nmetadata:\n  name: c{i}\ndata:\n  v: '{2 if i == changed else 1}'\n"
+        for i in range(count)
+    }
+
+
+def _tree(folder: Path) -> dict[str, str]:
+    return {p.relative_to(folder).as_posix(): p.read_text() for p in folder.rglob("*") if p.is_file()}
+
+
+def _inodes(folder: Path) -> dict[str, int]:
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(write.tempfile, "tempdir", None)  # re-read TMPDIR
+    return tmp_path / "dist"
+
+
+def test_an_edit_recreates_only_the_files_it_changes(out: Path) -> None:
+    write.write_tree(_files(200), out)
+    before = _inodes(out)
+
+    result = write.write_tree({**_files(200, changed=5), "env/new.yaml": "kind: X\n"}, out)
+
+    after = _inodes(out)
+    assert result.modified == ["env/ns5/ConfigMap-c5.yaml"] and result.added == ["env/new.yaml"]
+    assert _tree(out) == {**_files(200, changed=5), "env/new.yaml": "kind: X\n"}
+    assert after["env/ns5/ConfigMap-c5.yaml"] != before["env/ns5/ConfigMap-c5.yaml"]
+    kept = {rel for rel in before if rel != "env/ns5/ConfigMap-c5.yaml"}
+    assert {rel: after[rel] for rel in kept} == {rel: before[rel] for rel in kept}
+    assert all((out / rel).stat().st_nlink == 1 for rel in after), "the old tree's links are gone"
+
+
+def test_where_links_are_refused_files_are_written(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write.write_tree(_files(100), out)
+
+    def refuse(*_args: object) -> None:
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(write.os, "link", refuse)
+    write.write_tree(_files(100, changed=3), out)
+    assert _tree(out) == _files(100, changed=3)
+
+
+def test_a_file_changed_after_the_comparison_is_written_not_linked(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write.write_tree(_files(100), out)
+    real_link = os.link
+
+    def edit_then_link(source: str | Path, target: str | Path) -> None:
+        Path(source).write_text("edited by someone else meanwhile\n")
+        real_link(source, target)
+
+    monkeypatch.setattr(write.os, "link", edit_then_link)
+    write.write_tree(_files(100, changed=3), out)
+    assert _tree(out) == _files(100, changed=3)
+
+
+def test_a_failed_write_on_a_thread_leaves_the_old_tree(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write.write_tree(_files(300), out)
+    real = write._write_some
+    calls: list[int] = []
+
+    def failing(root: Path, items: list[tuple[str, str]]) -> None:
+        calls.append(len(items))
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        real(root, items)
+
+    monkeypatch.setattr(write, "_write_some", failing)
+    with pytest.raises(OutputError, match="No space left on device"):
+        write.write_tree({rel: text + "#\n" for rel, text in _files(300).items()}, out)
+    assert len(calls) > 1, "the files were not split over threads"
+    assert _tree(out) == _files(300)
