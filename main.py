@@ -16,6 +16,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from sophia.cdk8s_app import run  # noqa: E402
+from sophia.runtime import end  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))
+    end(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))
