@@ -21,6 +21,7 @@ over an in-process compile of the 4,000-object platform and writes its text repo
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import shutil
 import subprocess
@@ -212,12 +213,30 @@ def project(root: Path, environments: Path) -> Path:
     return proj
 
 
+_aside = itertools.count()
+ASIDE = Path(tempfile.gettempdir(), f"sophia-bench-aside-{os.getpid()}")
+"""Where `set_aside` puts folders (same filesystem as the work folder); deleted when the benchmark ends."""
+
+
+def set_aside(path: Path) -> None:
+    """Move an output folder out of the way instead of deleting it.
+
+    Every run starts without an output folder, as a first synth does. Deleting thousands of files
+    between runs would make ext4 slow at creating the next run's files (it skips recently freed
+    inodes one by one: perf shows `recently_deleted`), so the figures would measure this
+    benchmark's own clean-up; the folders are deleted once, when the benchmark ends.
+    """
+    if path.exists():
+        ASIDE.mkdir(exist_ok=True)
+        os.rename(path, ASIDE / str(next(_aside)))
+
+
 def floor_seconds(out: Path) -> tuple[float, int]:
     """(seconds, objects): dump every object of `out` again with CSafeDumper, one file each."""
     objects: list[object] = []
     for path in sorted(out.rglob("*.yaml")):
         objects.extend(d for d in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if d is not None)
-    target = Path(tempfile.mkdtemp(prefix="bench-floor-"))
+    target = Path(tempfile.mkdtemp(prefix="bench-floor-", dir=out.parent))
     try:
         start = time.perf_counter()
         for i, obj in enumerate(objects):
@@ -225,7 +244,7 @@ def floor_seconds(out: Path) -> tuple[float, int]:
                 yaml.dump(obj, f, Dumper=yaml.CSafeDumper, sort_keys=True, default_flow_style=False)
         return time.perf_counter() - start, len(objects)
     finally:
-        shutil.rmtree(target, ignore_errors=True)
+        set_aside(target)
 
 
 def count_objects(out: Path) -> tuple[int, int]:
@@ -250,6 +269,31 @@ def line(label: str, value: float, unit: str, target: float | None = None, targe
 # --- the runs -------------------------------------------------------------------------------------
 
 
+def machine_state(folder: Path) -> None:
+    """Two probes printed before the figures, so that runs on a busier machine can be told apart.
+
+    The file probe has measured from 0.06 to 1 ms per file on the same machine within an hour
+    (ext4 gets slow at creating files after many deletions), and the real platform's synth moved
+    from 1.2 to 2.2 s with the machine's state: read its figures beside these two.
+    """
+    start = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop = time.perf_counter() - start
+    folders = [folder / f"d{i}" for i in range(40)]
+    for path in folders:
+        path.mkdir(parents=True)
+    start = time.perf_counter()
+    for i in range(480):
+        (folders[i % 40] / f"f{i}.yaml").write_bytes(b"x" * 1500)
+    create = (time.perf_counter() - start) / 480 * 1000
+    set_aside(folder)
+    print("\n== machine state (no targets)")
+    line("python loop, 10 million additions", loop, "s")
+    line("creating a 1.5 KB file (480 in 40 folders)", create, "ms")
+
+
 def measure_median(cmd: list[str], cwd: Path, repeat: int, before: Callable[[], None] | None = None) -> Run:
     """The run of median time among `repeat` runs (peak memory: the largest seen); prints the spread."""
     runs: list[Run] = []
@@ -272,7 +316,7 @@ def bench_platform(label: str, environments: Path, work: Path, *, real: bool = F
     proj = project(work, environments)
 
     def fresh() -> None:
-        shutil.rmtree(proj / "dist", ignore_errors=True)
+        set_aside(proj / "dist")
 
     sophia = measure_median([str(BIN / "sophia"), "synth", "--environments", "environments", "--out", "dist"], proj, repeat, fresh)
     if sophia.returncode != 0:
@@ -309,7 +353,7 @@ def pr_check(work: Path, repeat: int) -> float:
     ]
     totals: list[tuple[float, list[Run]]] = []
     for _ in range(repeat):
-        shutil.rmtree(proj / "dist", ignore_errors=True)
+        set_aside(proj / "dist")
         runs = [measure(cmd, proj) for cmd in steps]
         totals.append((sum(r.seconds for r in runs), runs))
     totals.sort(key=lambda t: t[0])
@@ -347,6 +391,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="sophia-bench-"))
     try:
         print(f"sophia benchmark: {os.cpu_count()} CPUs, python {sys.version.split()[0]}, work folder {work}")
+        machine_state(work / "probe")
         envs = 4
         sizes = [int(s) for s in args.sizes.split(",")]
         results: dict[int, dict[str, float]] = {}
@@ -382,6 +427,7 @@ def main() -> None:
             profile(work, services, envs, args.profile)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(ASIDE, ignore_errors=True)
 
 
 if __name__ == "__main__":
