@@ -19,6 +19,8 @@ TOKENS = [
     ".inf", "-.NaN", "1e3", "+12", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "true", "<<", "=", "'q'", '"d\\n"',
     "!!str 5", "!!int 7", "!!binary aGk=", "!!float 1", "!!null ''", "!!bool yes", "!local x", "!!set {a, b}",
     "!!omap [a: 1]", "!!map {a: 1}", "!!seq [1]", "[]", "{}", "*nope", "&x 1", "a: b", "- x", "#c", "|\n  lit",
+    # explicit tags PyYAML trusts blindly: a tag that does not fit its value
+    "!!seq x", "!!map x", "!!bool foo", "!!int", "!!float x", "!!timestamp foo", "!!timestamp 2001-12-14", "!!pairs [a: 1]",
 ]
 KEYS = ["a", "b", "a", "1", "on", "~", "''", "<<", "[x]", "!!int 3", "x y", "? k"]
 
@@ -108,7 +110,8 @@ def monkeypatch_module() -> Any:
     [
         pytest.param("a: " + "[" * 50_000 + "]" * 50_000 + "\n", id="flow"),
         pytest.param("- " * 60_000 + "x\n", id="block-on-one-line"),
-        pytest.param("".join(" " * i + f"k{i}:\n" for i in range(1200)) + " " * 1200 + "x\n", id="block-indented"),
+        pytest.param("x: " + "[a: " * 15_000 + "]" * 15_000 + "\n", id="flow-mappings-in-sequences"),
+        pytest.param("".join(" " * i + f"k{i}:\n" for i in range(2100)) + " " * 2100 + "x\n", id="block-indented"),
     ],
 )
 def test_deep_nesting_is_a_finding_not_a_crash(tmp_path: Any, text: str) -> None:
@@ -133,3 +136,65 @@ def test_ordinary_manifests_take_the_fast_path() -> None:
     assert documents._fast_values(text) == [
         {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x", "labels": {"a": "on"}}, "data": {"k": [1, True, None]}}
     ]
+
+
+MERGES = [
+    "b1: &b1 {a: one}\nb2: &b2 {a: two, c: 3}\nx:\n  <<: [*b1, *b2]\n  d: 4\n",
+    "b: &b {a: 1, e: 5}\nx:\n  a: 2\n  <<: *b\n",
+    "b: &b {a: 1}\nx: {<<: *b, a: 3}\n",
+    "x:\n  <<: [{a: one}, {a: two, c: 3}]\n  d: 4\n",  # no anchor: the fast reader's path
+    "x: {<<: {a: 1, e: 5}, a: 3}\n",
+]
+
+
+@pytest.mark.parametrize("text", MERGES)
+def test_both_readers_merge_like_pyyaml(text: str) -> None:
+    """Earlier merge sources win over later ones; the node's own keys win over all (YAML's merge key)."""
+    from sophia.spec.yamlsafe import load_documents
+
+    expected = yaml.safe_load(text)
+    assert [doc.data for doc in load_documents(text)] == [expected]
+    assert documents._parse(text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("a: !!bool foo\n", "'foo' is not a valid bool"),
+        ("a: !!int\n", "'' is not a valid int"),
+        ("a: !!float x\n", "'x' is not a valid float"),
+        ("a: !!seq x\n", "tag 'tag:yaml.org,2002:seq' is not allowed on a scalar"),
+        ("a: !!map x\n", "tag 'tag:yaml.org,2002:map' is not allowed on a scalar"),
+    ],
+)
+def test_a_tag_that_does_not_fit_its_value_is_a_located_problem(text: str, message: str) -> None:
+    """PyYAML trusts explicit tags (`!!bool foo` is a KeyError inside it): both readers report a problem."""
+    from sophia.spec.yamlsafe import load_documents
+
+    with pytest.raises(YamlProblem) as hardened:
+        load_documents(text)
+    with pytest.raises(YamlProblem) as fast:
+        documents._parse(text)
+    assert (hardened.value.message, hardened.value.line) == (message, 1)
+    assert (fast.value.message, fast.value.line) == (message, 1)
+
+
+def test_deep_merge_nesting_reads_without_recursion() -> None:
+    """A merge key sends its mapping through PyYAML's construction, which must not recurse per level."""
+    text = "<<: {}\n" + "".join("  " * i + f"k{i}:\n" for i in range(400)) + "  " * 400 + "x: 1\n"
+    value = documents._parse(text)[0]
+    for i in range(400):
+        value = value[f"k{i}"]
+    assert value == {"x": 1}
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["a: !!binary aGk=\n", "".join("  " * i + f"k{i}:\n" for i in range(70)) + "  " * 70 + "x: 1\n"],
+    ids=["binary", "depth-70"],
+)
+def test_a_long_line_elsewhere_does_not_change_how_a_file_reads(body: str) -> None:
+    """A certificate or a JSON dashboard (one long line) must not send a file to another reader."""
+    padding = "pad: " + "A" * 1100 + "\n"
+    assert documents._depth_bound(padding + body) > documents.MAX_FAST_DEPTH
+    assert documents._parse(padding + body) == [{**documents._parse(body)[0], "pad": "A" * 1100}]

@@ -83,18 +83,24 @@ class _Scalars(SafeConstructor):  # type: ignore[misc]  # PyYAML ships no type i
     """Turns a resolved scalar into its core-schema Python value (timestamps stay strings)."""
 
     def value(self, tag: str, text: str, line: int) -> Any:
-        node = yaml.ScalarNode(tag, text)
         if tag == "tag:yaml.org,2002:str" or tag == "tag:yaml.org,2002:timestamp":
             return text
-        if tag == "tag:yaml.org,2002:int":
-            return self.construct_yaml_int(node)
-        if tag == "tag:yaml.org,2002:float":
-            return self.construct_yaml_float(node)
-        if tag == "tag:yaml.org,2002:bool":
-            return self.construct_yaml_bool(node)
         if tag == "tag:yaml.org,2002:null":
             return None
-        raise YamlProblem(f"tag {tag!r} is not allowed on a scalar", line)
+        make = _TYPED.get(tag)
+        if make is None:
+            raise YamlProblem(f"tag {tag!r} is not allowed on a scalar", line)
+        try:
+            return make(self, yaml.ScalarNode(tag, text))
+        except (ValueError, KeyError, IndexError):  # `!!int ""`, `!!bool foo`: PyYAML trusts the tag
+            raise YamlProblem(f"{text!r} is not a valid {tag.rsplit(':', 1)[-1]}", line) from None
+
+
+_TYPED = {
+    "tag:yaml.org,2002:int": _Scalars.construct_yaml_int,
+    "tag:yaml.org,2002:float": _Scalars.construct_yaml_float,
+    "tag:yaml.org,2002:bool": _Scalars.construct_yaml_bool,
+}
 
 
 _RESOLVER = Resolver()
@@ -177,7 +183,7 @@ def load_documents(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MA
             elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
                 frame = stack.pop()
                 if isinstance(frame.value, dict):
-                    for base in reversed(frame.merged):
+                    for base in frame.merged:  # keys of the node win, then the earlier sources (YAML merge)
                         for k, v in base.items():
                             frame.value.setdefault(k, v)
                 value, weight = frame.value, frame.weight

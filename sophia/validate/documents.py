@@ -99,6 +99,7 @@ _STR = "tag:yaml.org,2002:str"
 _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _IMPLICIT = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
@@ -115,6 +116,7 @@ class _FastLoader(_Loader):  # type: ignore[misc]  # libyaml's loader class is u
     """
 
     yaml_implicit_resolvers = _IMPLICIT
+    yaml_constructors = {**_Loader.yaml_constructors, _TIMESTAMP: lambda _loader, node: node.value}
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
@@ -136,6 +138,13 @@ class _FastLoader(_Loader):  # type: ignore[misc]  # libyaml's loader class is u
         return dict(super().construct_mapping(node, deep=deep))
 
 
+_SCALARS: dict[str, Any] = {
+    tag: _FastLoader.yaml_constructors[tag]
+    for tag in ("tag:yaml.org,2002:null", "tag:yaml.org,2002:bool", "tag:yaml.org,2002:int", "tag:yaml.org,2002:float")
+}
+"""The scalar types whose PyYAML constructors are plain functions (collection ones are generators)."""
+
+
 MAX_FAST_DEPTH = 2000
 """libyaml composes nodes recursively in C and overflows the stack somewhere past 20,000 levels."""
 
@@ -143,12 +152,34 @@ MAX_FAST_DEPTH = 2000
 def _depth_bound(text: str) -> int:
     """An upper bound on the nesting depth of `text` (without anchors), cheap to compute.
 
-    Each flow collection opens with `[` or `{`; a nested block collection starts in a column right
-    of its parent's, or in the same column for a sequence under a mapping key, so block nesting is
-    at most twice the longest line.
+    A flow collection opens with `[` or `{`, and inside a flow sequence `a: b` opens a mapping
+    without a brace, so flow nesting is at most twice the openers. A nested block collection starts
+    in a column right of its parent's, or in the same column for a sequence under a mapping key, so
+    block nesting is at most twice the longest line.
     """
     longest = max(map(len, text.split("\n")))
-    return text.count("[") + text.count("{") + 2 * (longest + 1)
+    return 2 * (text.count("[") + text.count("{")) + 2 * (longest + 1)
+
+
+def _too_deep(text: str) -> bool:
+    """Whether `text` nests deeper than `MAX_FAST_DEPTH`, counted exactly on libyaml's events.
+
+    Only asked when `_depth_bound` cannot rule it out (a long line, much JSON): the event stream is
+    produced without recursion. Text libyaml cannot parse counts as too deep, so that the hardened
+    reader words the problem.
+    """
+    depth = 0
+    try:
+        for event in yaml.parse(text, Loader=_Loader):
+            if isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_FAST_DEPTH:
+                    return True
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
+    except yaml.YAMLError:
+        return True
+    return False
 
 
 def _fast_values(text: str) -> list[Any]:
@@ -170,22 +201,23 @@ def _fast_values(text: str) -> list[Any]:
 
 def _construct(loader: Any, root: yaml.Node) -> Any:
     """The value of one composed node tree, built without recursion."""
-    constructors = loader.yaml_constructors
 
     def leaf(node: yaml.Node) -> tuple[Any, bool]:
         """The node's value, and whether it is a collection still to fill."""
         tag = node.tag
         if type(node) is yaml.ScalarNode:
-            if tag == _STR:
+            if tag in (_STR, _TIMESTAMP):
                 return node.value, False
-            make = constructors.get(tag)
-            return (make(loader, node) if make is not None else loader.construct_object(node, deep=True)), False
+            make = _SCALARS.get(tag)
+            return (make(loader, node) if make is not None else loader.construct_document(node)), False
         if type(node) is yaml.MappingNode and tag == _MAP:
             if all(type(k) is yaml.ScalarNode and k.tag != _MERGE for k, _ in node.value):
                 return {}, True
         elif type(node) is yaml.SequenceNode and tag == _SEQ:
             return [], True
-        return loader.construct_object(node, deep=True), False
+        # PyYAML's own construction, which builds nested values without recursing (merge keys,
+        # complex keys, !!set, !!omap, a collection tag on a scalar...)
+        return loader.construct_document(node), False
 
     value, open_ = leaf(root)
     if not open_:
@@ -271,7 +303,7 @@ def read_file(file: Path) -> tuple[list[Resource], Finding | None]:
 
 
 def _parse(text: str) -> list[Any]:
-    if "&" in text or _depth_bound(text) > MAX_FAST_DEPTH:
+    if "&" in text or (_depth_bound(text) > MAX_FAST_DEPTH and _too_deep(text)):
         return [doc.data for doc in load_documents(text)]
     try:
         return _fast_values(text)
@@ -282,9 +314,10 @@ def _parse(text: str) -> list[Any]:
         _raise_precise(text)
         mark = exc.problem_mark or exc.context_mark
         raise YamlProblem(f"YAML syntax error: {exc.problem or exc.context}", mark.line + 1 if mark else None) from None
-    except (yaml.YAMLError, ValueError, TypeError) as exc:
+    except (yaml.YAMLError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # PyYAML trusts explicit tags (`!!bool foo` is a KeyError) and recurses on some nesting
         _raise_precise(text)
-        raise YamlProblem(f"YAML error: {exc}") from None
+        raise YamlProblem(f"YAML error: {type(exc).__name__}: {exc}") from None
 
 
 def _raise_precise(text: str) -> None:
