@@ -179,9 +179,10 @@ def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
     try:
         new = staging / "new"
         new.mkdir()
+        file_mode = 0o666 & stat.S_IMODE(new.stat().st_mode)  # 0o777 less the umask, as for a new file
         unchanged = set(files) & current - set(modified)
         _write_files(new, {rel: text for rel, text in files.items() if rel not in unchanged})
-        _link_files(out, new, unchanged, files)
+        _link_files(out, new, unchanged, files, file_mode)
         mode = out.stat().st_mode & 0o7777 if out.is_dir() else 0o755
         os.chmod(new, mode)
         if out.is_dir():
@@ -223,23 +224,28 @@ def _write_some(root: Path, items: list[tuple[str, str]]) -> None:
         (root / rel).write_bytes(text.encode())
 
 
-def _link_files(old: Path, new: Path, unchanged: set[str], files: dict[str, str]) -> None:
+def _link_files(old: Path, new: Path, unchanged: set[str], files: dict[str, str], file_mode: int) -> None:
     """Hard-link the files whose bytes did not change from the old tree into the new one.
 
     A link allocates no inode, and the old tree's deletion then frees none: an edit that changes
     one service re-creates only that service's files (creating files is what a synth's write
-    step spends its time on). Where links are refused (another filesystem, a filesystem without
-    them), or the old file changed since it was compared, the file is written instead.
+    step spends its time on). Only a regular file of ours with the mode a new file would get is
+    linked, so the new tree is the same as if written: a symlink, another owner's file or a
+    changed mode is written afresh, and so is a file refused a link (another filesystem) or
+    changed since it was compared.
     """
+    uid = os.getuid()
     for rel in sorted(unchanged):
-        target = new / rel
+        source, target = old / rel, new / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         data = files[rel].encode()
         try:
-            os.link(old / rel, target)
-            if target.read_bytes() == data:  # read after linking: nothing changed it since the comparison
-                continue
-            target.unlink()
+            found = os.lstat(source)
+            if stat.S_ISREG(found.st_mode) and stat.S_IMODE(found.st_mode) == file_mode and found.st_uid == uid:
+                os.link(source, target)
+                if target.read_bytes() == data:  # read after linking: nothing changed it since the comparison
+                    continue
         except OSError:
             pass
+        target.unlink(missing_ok=True)
         target.write_bytes(data)

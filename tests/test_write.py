@@ -88,3 +88,33 @@ def test_a_failed_write_on_a_thread_leaves_the_old_tree(out: Path, monkeypatch: 
         write.write_tree({rel: text + "#\n" for rel, text in _files(300).items()}, out)
     assert len(calls) > 1, "the files were not split over threads"
     assert _tree(out) == _files(300)
+
+
+def test_a_symlink_in_the_old_tree_becomes_a_plain_file(out: Path, tmp_path: Path) -> None:
+    """Linking a symlink would copy the link, not the file: resolved from the staging folder it
+    points elsewhere, and writing through it would write outside the output."""
+    files = _files(100)
+    write.write_tree(files, out)
+    real = tmp_path / "elsewhere" / "x.yaml"
+    real.parent.mkdir()
+    rel = "env/ns1/ConfigMap-c1.yaml"
+    real.write_text(files[rel])
+    (out / rel).unlink()
+    (out / rel).symlink_to(os.path.relpath(real, (out / rel).parent))
+
+    write.write_tree(_files(100, changed=3), out)
+
+    assert not (out / rel).is_symlink()
+    assert _tree(out) == _files(100, changed=3)
+    assert real.read_text() == files[rel]
+
+
+def test_a_file_whose_mode_changed_is_written_afresh(out: Path) -> None:
+    files = _files(100)
+    write.write_tree(files, out)
+    fresh_mode = (out / "env/ns1/ConfigMap-c1.yaml").stat().st_mode & 0o777
+    (out / "env/ns1/ConfigMap-c1.yaml").chmod(0o600)
+
+    write.write_tree(_files(100, changed=3), out)
+
+    assert (out / "env/ns1/ConfigMap-c1.yaml").stat().st_mode & 0o777 == fresh_mode
