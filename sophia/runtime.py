@@ -9,6 +9,7 @@ importing the rest of sophia (pydantic's models alone take ~0.3 s to build), so 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import importlib
 import os
 import sys
@@ -38,9 +39,8 @@ def end(code: int) -> NoReturn:
     flushed. Every file sophia writes is closed when written.
     """
     atexit._run_exitfuncs()
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except OSError:  # the reader went away (`sophia validate | head`): nothing left to say
-        pass
+    for stream in (sys.stdout, sys.stderr):
+        # the reader went away (`sophia validate | head`), or the stream is closed: nothing to say
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
     os._exit(code)

@@ -205,6 +205,12 @@ def test_cli_policy_bad_path_exits_2() -> None:
     assert result.exit_code == 2
 
 
+def _force_fork(monkeypatch: pytest.MonkeyPatch, command: Any) -> None:
+    """Fork for any number of files, even though an earlier test left a thread running (jsii's)."""
+    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(command.threading, "active_count", lambda: 1)
+
+
 def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Large sets are parsed and schema-checked in a child process while the rules load; small ones in-process."""
     import sophia.validate.command as command
@@ -224,7 +230,7 @@ def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monke
         return child
 
     monkeypatch.setattr(command._SchemaChild, "start", counting)
-    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    _force_fork(monkeypatch, command)
     forked = check_paths([str(tmp_path / "dist")])
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 10**9)
     inline = check_paths([str(tmp_path / "dist")])
@@ -266,9 +272,13 @@ def test_a_failed_child_process_leaves_its_part_to_this_one(
         return real(*args)
 
     monkeypatch.setattr(target, function, failing)  # the child looks the function up there, by name
-    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    _force_fork(monkeypatch, command)
+    started: list[object] = []
+    real_start = command._SchemaChild.start
+    monkeypatch.setattr(command._SchemaChild, "start", lambda *args: started.append(real_start(*args)) or started[-1])
     capfd.readouterr()
     report = check_paths([str(tmp_path / "dist")])
+    assert len(started) == 1 and started[0] is not None, "no child was started: the test would prove nothing"
     assert report.findings == expected.findings and report.resources == expected.resources
     assert any(f.rule == "SCHEMA" for f in report.errors) and len(report.resources) > 1
     assert capfd.readouterr().err == ""
@@ -290,3 +300,28 @@ def test_the_command_line_prints_the_whole_report_before_it_ends(tmp_path: Path,
     assert run.stderr == ""
     missing = sophia_cli("validate", "nowhere", cwd=tmp_path)
     assert (missing.returncode, missing.stderr) == (2, "error: nowhere: no such file or folder\n")
+
+
+def test_a_threaded_caller_is_not_forked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A forked copy of a threaded process can hang on a lock another thread held: parse here."""
+    import threading
+
+    import sophia.validate.command as command
+    from sophia.validate import check_paths
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "dist" / "production" / "web", tmp_path / "dist")
+    expected = check_paths([str(tmp_path / "dist")])
+    started: list[object] = []
+    monkeypatch.setattr(command._SchemaChild, "start", lambda *args: started.append(args))
+    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        report = check_paths([str(tmp_path / "dist")])
+    finally:
+        release.set()
+        other.join()
+    assert started == []
+    assert report.findings == expected.findings and report.resources == expected.resources

@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
+import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -41,14 +42,16 @@ def check_paths(
         return validate_loaded(read_files(files), catalog)
     context = PolicyContext(Path(repo_root) if repo_root is not None else None)
     child = _SchemaChild.start(files, catalog) if _worth_forking(len(files)) else None
-    _load_rules()
-    loaded = child.receive() if child is not None else None
-    if not isinstance(loaded, Loaded):
-        loaded = read_files(files)
-    rules_report = policy_loaded(loaded, context)
-    schema_report = child.receive() if child is not None else None
-    if child is not None:
-        child.close()
+    try:
+        _load_rules()
+        loaded = child.receive() if child is not None else None
+        if not isinstance(loaded, Loaded):
+            loaded = read_files(files)
+        rules_report = policy_loaded(loaded, context)
+        schema_report = child.receive() if child is not None else None
+    finally:
+        if child is not None:
+            child.close()
     if not isinstance(schema_report, Report):
         schema_report = validate_loaded(loaded, catalog)
     return schema_report.merge(rules_report)
@@ -59,7 +62,14 @@ PARALLEL_MIN_FILES = 64
 
 
 def _worth_forking(files: int) -> bool:
-    return files >= PARALLEL_MIN_FILES and (os.cpu_count() or 1) >= 2 and "fork" in mp.get_all_start_methods()
+    """Enough files, a second core, fork(), and no other thread (a forked copy of a threaded process
+    can hang on a lock another thread held at the fork)."""
+    return (
+        files >= PARALLEL_MIN_FILES
+        and (os.cpu_count() or 1) >= 2
+        and "fork" in mp.get_all_start_methods()
+        and threading.active_count() == 1
+    )
 
 
 def _load_rules() -> None:
@@ -99,8 +109,12 @@ class _SchemaChild:
         return None
 
     def close(self) -> None:
+        """Close the pipe (a child still sending then fails and ends) and reap the child."""
         self.connection.close()
-        self.process.join()
+        self.process.join(timeout=10)
+        if self.process.is_alive():  # pragma: no cover - a child that ignores its closed pipe
+            self.process.kill()
+            self.process.join()
 
 
 def _child_main(files: list[Path], catalog: SchemaCatalog, sender: Connection) -> None:
