@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from yaml.resolver import Resolver
 
-_PLAIN = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@:+=-]*$")
+_PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./@:+=-]*\Z")  # \Z: `$` would let a trailing newline through
 _RAW_UNSAFE = re.compile("[\x85\u2028\u2029\ufeff]|[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters JSON leaves raw that YAML reads as a line break, or refuses, inside a quoted string."""
 _RESOLVER = Resolver()
@@ -43,7 +43,7 @@ def _escape(match: re.Match[str]) -> str:
 
 def _block(value: str, indent: str) -> str | None:
     """A multi-line string as a literal block, or None when it cannot be one."""
-    if value.endswith("\n\n") or value.startswith((" ", "\n")):
+    if value.endswith("\n\n") or value.startswith((" ", "\n", "\t")):  # libyaml reads a leading tab as indentation
         return None
     lines = value.split("\n")
     if value.endswith("\n"):

@@ -19,16 +19,18 @@ _leaf = st.none() | st.booleans() | st.integers() | _text | st.sampled_from(
     ["yes", "No", "on", "null", "~", "1.0", "0x1F", "1:20", ".5", ".inf", "2025-07-09", "- a", "a: b", "#c", "&x", "*x", "!t",
      "foo:", "http://a:1/b", "multi\nline\n", "trailing \nspace", "x\n\n", " lead", "", "@", "%", "`",
      # YAML line breaks and characters YAML refuses raw, which JSON escaping leaves raw
-     "\u2028", "a\x85b", "l1\nl2\u2029\n", "\ufeffx", "\ufffe", "tab\there"])
+     "\u2028", "a\x85b", "l1\nl2\u2029\n", "\ufeffx", "\ufffe", "tab\there", "\tleading tab\nline\n"])
 _keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=0, max_size=12) | st.sampled_from(
-    ["app.kubernetes.io/name", "on", "yes", "1", "null", "a: b", "\u2028", "k\x85"])
+    ["app.kubernetes.io/name", "on", "yes", "1", "null", "a: b", "\u2028", "k\x85", "key\n"])
 _values = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4), max_leaves=20)
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_keys, _values, max_size=6))
 def test_any_json_shaped_document_reads_back_unchanged(doc: dict[str, Any]) -> None:
-    assert yaml.safe_load(dump(doc)) == (doc or None if doc else None) or yaml.safe_load(dump(doc)) == doc
+    text = dump(doc)
+    assert yaml.safe_load(text) == (doc or None if doc else None) or yaml.safe_load(text) == doc
+    assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)  # libyaml, as `sophia validate` reads
 
 
 @pytest.mark.parametrize("text", ["yes", "no", "on", "off", "true", "null", "~", "1", "1.5", "0o7", "2025-07-09", "1:20", ".inf",
