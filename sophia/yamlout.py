@@ -43,15 +43,15 @@ def _escape(match: re.Match[str]) -> str:
 
 def _block(value: str, indent: str) -> str | None:
     """A multi-line string as a literal block, or None when it cannot be one."""
-    if value.endswith("\n\n") or value.startswith((" ", "\n", "\t")):  # libyaml reads a leading tab as indentation
-        return None
+    if value.endswith("\n\n") or value.startswith((" ", "\n", "\t")) or _RAW_UNSAFE.search(value):
+        return None  # (libyaml reads a leading tab as indentation)
     lines = value.split("\n")
     if value.endswith("\n"):
         lines.pop()
         head = "|"
     else:
         head = "|-"
-    if any(line != line.rstrip() or "\r" in line or _RAW_UNSAFE.search(line) for line in lines):
+    if any(line != line.rstrip() or "\r" in line for line in lines):
         return None
     return head + "".join(f"\n{indent}{line}" if line else "\n" for line in lines)
 

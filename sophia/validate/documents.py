@@ -101,7 +101,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 _IMPLICIT = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _WILDCARD = tuple(_IMPLICIT.get(None, ()))  # None is PyYAML's "any first character"
@@ -128,12 +128,9 @@ class _FastLoader(_Loader):  # type: ignore[misc]  # libyaml's loader class is u
         return _SEQ if kind is yaml.SequenceNode else _MAP
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[str] = set()
+        _check_keys(node)
         for key_node, _ in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
-                if key_node.value in seen:
-                    raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1)
-                seen.add(key_node.value)
                 key_node.tag = _STR
         return dict(super().construct_mapping(node, deep=deep))
 
@@ -238,16 +235,18 @@ def _construct(loader: Any, root: yaml.Node) -> Any:
         else:
             stack.pop()
             if type(target) is dict and len(target) != len(node.value):
-                _raise_duplicate(node)
+                _check_keys(node)
     return value
 
 
-def _raise_duplicate(node: yaml.MappingNode) -> None:
+def _check_keys(node: yaml.MappingNode) -> None:
+    """Raise `_DuplicateKey` at the second occurrence of a plain key (merge keys aside)."""
     seen: set[str] = set()
     for key_node, _ in node.value:
-        if key_node.value in seen:
-            raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1)
-        seen.add(key_node.value)
+        if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+            if key_node.value in seen:
+                raise _DuplicateKey(key_node.value, key_node.start_mark.line + 1)
+            seen.add(key_node.value)
 
 
 def find_files(paths: Sequence[str | Path]) -> list[Path]:
