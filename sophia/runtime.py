@@ -1,4 +1,5 @@
-"""The process around the work: the jsii runtime started early, and a quick end.
+"""The process around the work: helpers started early (the jsii runtime, the secret check's
+process in `secret_helper`), and a quick end.
 
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 The entry points that compile (`main.py`, `sophia synth`, `check`, `diff`) call `start()` before
@@ -16,13 +17,18 @@ import sys
 import threading
 from typing import NoReturn
 
+from sophia import secret_helper
+
 _thread: threading.Thread | None = None
 
 
 def start() -> threading.Thread:
-    """Start importing cdk8s (which starts the runtime) in a daemon thread; the same thread on later calls."""
+    """Start the helpers: the secret check's process (`secret_helper`, forked first, while this
+    process may still be single-threaded), then cdk8s's import (which starts the jsii runtime) in a
+    daemon thread. Later calls return the same thread."""
     global _thread
     if _thread is None:
+        secret_helper.start()
         os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
         _thread = threading.Thread(target=importlib.import_module, args=("cdk8s",), name="jsii-start", daemon=True)
         _thread.start()

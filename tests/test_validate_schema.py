@@ -207,8 +207,10 @@ def test_cli_policy_bad_path_exits_2() -> None:
 
 def _force_fork(monkeypatch: pytest.MonkeyPatch, command: Any) -> None:
     """Fork for any number of files, even though an earlier test left a thread running (jsii's)."""
+    import sophia.forking as forking
+
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
-    monkeypatch.setattr(command.threading, "active_count", lambda: 1)
+    monkeypatch.setattr(forking.threading, "active_count", lambda: 1)
 
 
 def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

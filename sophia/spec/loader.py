@@ -230,21 +230,32 @@ RESERVED_APPLICATIONS = {"argocd", "platform"}
 RESERVED_ENVIRONMENTS = {"clusters"}
 
 
-def _guard_literals(src: _Source, col: _Collector) -> None:
-    """No IP address and no secret-looking literal anywhere in an environment file."""
-    from sophia.validate.rules_values import ip_literals, keyed_strings, secret_problem
+def _guard_literals(sources: list[_Source], col: _Collector) -> None:
+    """No IP address and no secret-looking literal anywhere in an environment file.
 
-    for path, key, value in keyed_strings(src.doc.data):
-        if not value:
-            continue
-        if "secrets" in path or "addons" in path:  # ESC key paths and chart versions, never secret values
-            continue
-        for address in ip_literals(value):
-            if "/" in value.split(address, 1)[1][:1]:
-                continue  # a network range (CIDR) is not a host
-            col.add(src.file, src.doc.line_of(path), path, f"IP address {address} written as a host",
-                    "address machines by node labels and services by declared dependencies")
-        problem = secret_problem(key, value)
+    The secret check of all files is one batch, answered by the helper process forked at start-up
+    when there is one (`secret_helper`): detect-secrets is not imported here then.
+    """
+    from sophia.secret_helper import secret_problems
+    from sophia.validate.rules_values import ip_literals, keyed_strings
+
+    checked: list[tuple[_Source, tuple[str | int, ...], tuple[str, str]]] = []
+    for src in sources:
+        for path, key, value in keyed_strings(src.doc.data):
+            if not value:
+                continue
+            if "secrets" in path or "addons" in path:  # ESC key paths and chart versions, never secret values
+                continue
+            for address in ip_literals(value):
+                if "/" in value.split(address, 1)[1][:1]:
+                    continue  # a network range (CIDR) is not a host
+                col.add(src.file, src.doc.line_of(path), path, f"IP address {address} written as a host",
+                        "address machines by node labels and services by declared dependencies")
+            checked.append((src, path, (key, value)))
+    pairs = list(dict.fromkeys(pair for _, _, pair in checked))
+    verdicts = dict(zip(pairs, secret_problems(pairs), strict=True))
+    for src, path, pair in checked:
+        problem = verdicts[pair]
         if problem is not None:
             col.add(src.file, src.doc.line_of(path), path, f"secret literal: {problem[1]}",
                     "secrets live in Pulumi ESC: declare `secrets: {VAR: {key: <system>.<field>}}` on the service")
@@ -286,10 +297,10 @@ def load(root: str | os.PathLike[str]) -> Platform:
     sources = _read(root_path, col)
     parsed: list[tuple[_Source, m.Model]] = []
     for src in sources:
-        _guard_literals(src, col)
         obj = _parse(src, col)
         if obj is not None:
             parsed.append((src, obj))
+    _guard_literals(sources, col)
 
     by_kind: dict[str, dict[str, tuple[_Source, Any]]] = {k: {} for k in m.KINDS}
     for src, obj in parsed:

@@ -2,17 +2,42 @@
 
 Public API: `validate_paths`, `run_policy`, `check_paths`, `Report`, `Finding`,
 `SchemaCatalog`, `KUBERNETES_VERSION`, `UsageError`, `CatalogError`.
+
+The names are imported when first used (PEP 562): `sophia synth` imports only the value rules
+(`rules_values`, for its check of environment literals), not the schema checker and the command.
+The click commands live in `.command` (`policy` here would be the submodule of that name).
 """
 
 from __future__ import annotations
 
-from .catalog import CatalogError, SchemaCatalog
-from .command import check_paths, policy, validate
-from .documents import UsageError
-from .policy import Rule, all_rules, run_policy
-from .report import Finding, Report, render_json, render_text
-from .schema import validate_paths
-from .settings import CRD_SCHEMAS_ENV, KUBERNETES_VERSION
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .catalog import CatalogError, SchemaCatalog
+    from .command import check_paths
+    from .documents import UsageError
+    from .policy import Rule, all_rules, run_policy
+    from .report import Finding, Report, render_json, render_text
+    from .schema import validate_paths
+    from .settings import CRD_SCHEMAS_ENV, KUBERNETES_VERSION
+
+_HOME = {
+    "CRD_SCHEMAS_ENV": "settings",
+    "KUBERNETES_VERSION": "settings",
+    "CatalogError": "catalog",
+    "Finding": "report",
+    "Report": "report",
+    "SchemaCatalog": "catalog",
+    "UsageError": "documents",
+    "Rule": "policy",
+    "all_rules": "policy",
+    "check_paths": "command",
+    "render_json": "report",
+    "render_text": "report",
+    "run_policy": "policy",
+    "validate_paths": "schema",
+}
 
 __all__ = [
     "CRD_SCHEMAS_ENV",
@@ -20,15 +45,26 @@ __all__ = [
     "CatalogError",
     "Finding",
     "Report",
+    "Rule",
     "SchemaCatalog",
     "UsageError",
-    "Rule",
     "all_rules",
     "check_paths",
-    "policy",
     "render_json",
     "render_text",
     "run_policy",
-    "validate",
     "validate_paths",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

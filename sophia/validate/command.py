@@ -5,12 +5,13 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import pickle
-import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
 import click
+
+from sophia.forking import fork_is_useful
 
 from . import documents
 from .catalog import CatalogError, SchemaCatalog
@@ -62,14 +63,7 @@ PARALLEL_MIN_FILES = 64
 
 
 def _worth_forking(files: int) -> bool:
-    """Enough files, a second core, fork(), and no other thread (a forked copy of a threaded process
-    can hang on a lock another thread held at the fork)."""
-    return (
-        files >= PARALLEL_MIN_FILES
-        and (os.cpu_count() or 1) >= 2
-        and "fork" in mp.get_all_start_methods()
-        and threading.active_count() == 1
-    )
+    return files >= PARALLEL_MIN_FILES and fork_is_useful()
 
 
 def _load_rules() -> None:

@@ -5,6 +5,9 @@ high-entropy detectors). Running all of them on every value costs about 120 us p
 value is only shown to a plugin that could fire on it: the token detectors' patterns are joined
 into one prefilter, the keyword detector only sees keys that look sensitive, and the entropy
 detectors only see long values. Results are cached per (key, value) for the run.
+
+detect-secrets (with requests, which its plugins import) takes ~0.2 s to import, so it is
+imported when the scanner is first built: the path, IP and key helpers here cost nothing extra.
 """
 
 from __future__ import annotations
@@ -13,17 +16,15 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
-
-from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
-from detect_secrets.plugins.base import BasePlugin, RegexBasedDetector
-from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
-from detect_secrets.plugins.keyword import KeywordDetector
 
 from .documents import Resource
 from .policy import Rule, per_resource
 from .report import FieldPath
+
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import BasePlugin
 
 _IPV4 = re.compile(r"(?<![\w.-])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.-])")
 _IPV6 = re.compile(r"(?<![\w:.])\[?([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})\]?(?![\w:.])")
@@ -132,6 +133,11 @@ class _Scanner:
     """detect-secrets plugins behind cheap prefilters."""
 
     def __init__(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        from detect_secrets.plugins.keyword import KeywordDetector
+
         classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
         plugins: list[BasePlugin] = [cls() for cls in classes]
         self.tokens = [p for p in plugins if isinstance(p, RegexBasedDetector) and p.secret_type != "Public IP (ipv4)"]

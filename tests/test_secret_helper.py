@@ -1,0 +1,127 @@
+"""The secret check of environment literals in a forked helper: same answers, and a safe fallback.
+
+Each case runs in a fresh interpreter: the helper is forked only by a single-threaded process,
+and this test process has threads (jsii's) once any synth ran.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+PAIRS = [
+    ("DB_PASSWORD", "changeme"),
+    ("API_TOKEN", "ghp_0123456789abcdefghijklmnopqrstuvwxyzAB"),
+    ("SECRET_KEY", "${SECRET_KEY}"),
+    ("LOG_LEVEL", "info"),
+    ("image", "ghcr.io/sophia/api"),
+    ("value", "aGVsbG8gd29ybGQgdGhpcyBpcyBhIGxvbmcgYmFzZTY0IHN0cmluZw=="),
+]
+
+
+def _run(body: str) -> dict[str, object]:
+    script = textwrap.dedent(
+        """
+        import json, os, signal, sys, threading
+        from sophia import secret_helper
+        PAIRS = [tuple(p) for p in json.loads(sys.argv[1])]
+        out = {}
+        """
+    ) + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(PAIRS)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    result: dict[str, object] = json.loads(run.stdout)
+    return result
+
+
+def _in_process() -> list[object]:
+    from sophia.validate.rules_values import secret_problem
+
+    return [list(v) if v is not None else None for v in (secret_problem(k, v) for k, v in PAIRS)]
+
+
+def test_the_helper_answers_as_this_process_would_without_importing_detect_secrets_here() -> None:
+    out = _run(
+        """
+        secret_helper.start()
+        out["forked"] = secret_helper._helper is not None
+        out["verdicts"] = secret_helper.secret_problems(PAIRS)
+        out["detect_secrets_here"] = any(m.startswith("detect_secrets") for m in sys.modules)
+        out["helper_after"] = secret_helper._helper is not None
+        """
+    )
+    assert out["forked"] is True
+    assert out["verdicts"] == _in_process()
+    assert sum(v is not None for v in _in_process()) == 4  # the cases above do mean something
+    assert out["detect_secrets_here"] is False
+    assert out["helper_after"] is False  # one batch, then it is gone (its memory too)
+
+
+def test_a_second_batch_and_a_dead_helper_are_answered_here() -> None:
+    out = _run(
+        """
+        secret_helper.start()
+        os.kill(secret_helper._helper.pid, signal.SIGKILL)
+        out["after_death"] = secret_helper.secret_problems(PAIRS)
+        out["second"] = secret_helper.secret_problems(PAIRS)
+        """
+    )
+    assert out["after_death"] == _in_process()
+    assert out["second"] == _in_process()
+
+
+def test_a_threaded_process_never_forks() -> None:
+    out = _run(
+        """
+        stop = threading.Event()
+        threading.Thread(target=stop.wait, daemon=True).start()
+        secret_helper.start()
+        out["forked"] = secret_helper._helper is not None
+        out["verdicts"] = secret_helper.secret_problems(PAIRS)
+        stop.set()
+        """
+    )
+    assert out["forked"] is False
+    assert out["verdicts"] == _in_process()
+
+
+def test_an_unused_helper_is_stopped_and_reaped_at_exit() -> None:
+    out = _run(
+        """
+        secret_helper.start()
+        pid = secret_helper._helper.pid
+        secret_helper.stop()
+        try:
+            os.kill(pid, 0)
+            out["alive"] = True
+        except ProcessLookupError:
+            out["alive"] = False
+        """
+    )
+    assert out["alive"] is False
+
+
+@pytest.mark.parametrize("module", ["sophia.validate.command", "sophia.validate.schema", "jsonschema_rs", "detect_secrets"])
+def test_the_literal_check_imports_no_more_of_the_validator_than_it_uses(module: str) -> None:
+    out = _run(
+        f"""
+        import sophia.validate.rules_values
+        out["imported"] = {module!r} in sys.modules
+        """
+    )
+    assert out["imported"] is False
+
+
+def test_every_public_name_of_the_validator_resolves() -> None:
+    import sophia.validate as validate
+
+    for name in validate.__all__:
+        assert getattr(validate, name) is not None
+    with pytest.raises(AttributeError):
+        validate.no_such_name  # noqa: B018
