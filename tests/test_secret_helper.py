@@ -7,9 +7,11 @@ and this test process has threads (jsii's) once any synth ran.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -125,3 +127,24 @@ def test_every_public_name_of_the_validator_resolves() -> None:
         assert getattr(validate, name) is not None
     with pytest.raises(AttributeError):
         validate.no_such_name  # noqa: B018
+
+
+def test_the_command_line_reports_literals_found_by_the_helper(tmp_path: Path) -> None:
+    """`sophia synth` as a user runs it (the helper forked): every literal problem, located, dist/ untouched."""
+    from conftest import REPO, run_sophia
+
+    root = tmp_path / "environments"
+    shutil.copytree(REPO / "tests/fixtures/envs/basic", root)
+    catalog = root / "catalog.yaml"
+    old = "      env: {LOG_LEVEL: info}\n"
+    assert old in catalog.read_text()
+    catalog.write_text(catalog.read_text().replace(
+        old, "      env: {LOG_LEVEL: info, API_TOKEN: ghp_0123456789abcdefghijABCDEFGHIJ012345, UPSTREAM: 10.1.2.3}\n", 1
+    ))
+    out = tmp_path / "dist"
+    run = run_sophia("synth", "--environments", str(root), "--out", str(out), cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert "catalog.yaml:14: spec.services.api.env.API_TOKEN: secret literal:" in run.stderr
+    assert "catalog.yaml:14: spec.services.api.env.UPSTREAM: IP address 10.1.2.3 written as a host" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not out.exists()
