@@ -7,8 +7,9 @@ is still single-threaded: a forked copy imports detect-secrets on the other core
 process imports pydantic and starts jsii, answers the first `secret_problems()` batch (one JSON
 line each way) and exits, before the compile needs the memory.
 
-Later batches, and every batch without a helper (no fork, a single core, a caller with threads,
-a helper that died), are checked in this process: the same function, the same answers.
+Later batches, and every batch without a helper (no fork, one usable core, a caller with threads,
+no process or pipe left), are checked in this process: the same function, the same answers. So
+is a batch the helper does not answer within `TIMEOUT` (it died, hangs, or replied nonsense).
 """
 
 from __future__ import annotations
@@ -17,44 +18,67 @@ import atexit
 import contextlib
 import json
 import os
+import select
 import signal
 import threading
+import time
 from collections.abc import Sequence
-from typing import IO, NoReturn
+from typing import NoReturn
 
 from sophia.forking import fork_is_useful
 
 Verdict = tuple[str, str] | None
 """(rule id, message) for a secret-looking value, else None (`rules_values.secret_problem`)."""
 
+TIMEOUT = 20.0
+"""Seconds the helper has to answer a batch (it answers in well under one): then it is killed."""
+
 
 class _Helper:
-    def __init__(self, pid: int, requests: IO[bytes], replies: IO[bytes]) -> None:
+    def __init__(self, pid: int, requests: int, replies: int) -> None:
         self.pid = pid
         self.requests = requests
         self.replies = replies
 
     def ask(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict] | None:
-        """The helper's verdicts, or None when it cannot answer (it died, or replied nonsense)."""
+        """The helper's verdicts, or None when it cannot answer in time or replied nonsense."""
+        deadline = time.monotonic() + TIMEOUT
         try:
-            self.requests.write(json.dumps(list(pairs)).encode() + b"\n")
-            self.requests.flush()
-            reply = json.loads(self.replies.readline())
+            os.set_blocking(self.requests, False)  # a large batch must not block past the deadline
+            request = memoryview(json.dumps(list(pairs)).encode() + b"\n")
+            while request:
+                if not select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))[1]:
+                    return None
+                with contextlib.suppress(BlockingIOError):  # full again already: wait once more
+                    request = request[os.write(self.requests, request):]
+            reply = b""
+            while not reply.endswith(b"\n"):
+                if not select.select([self.replies], [], [], max(0.0, deadline - time.monotonic()))[0]:
+                    return None
+                chunk = os.read(self.replies, 1 << 16)
+                if not chunk:
+                    return None  # it died
+                reply += chunk
+            verdicts = json.loads(reply)
         except (OSError, ValueError):
             return None
-        if not isinstance(reply, list) or len(reply) != len(pairs):
+        if not isinstance(verdicts, list) or len(verdicts) != len(pairs) or not all(map(_is_verdict, verdicts)):
             return None
-        return [tuple(v) if isinstance(v, list) and len(v) == 2 else None for v in reply]
+        return [tuple(v) if v is not None else None for v in verdicts]
 
     def close(self) -> None:
         """Stop the helper and reap it (it holds no state worth finishing)."""
-        for stream in (self.requests, self.replies):
+        for fd in (self.requests, self.replies):
             with contextlib.suppress(OSError):
-                stream.close()
+                os.close(fd)
         with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGTERM)
+            os.kill(self.pid, signal.SIGKILL)
         with contextlib.suppress(OSError):
             os.waitpid(self.pid, 0)
+
+
+def _is_verdict(value: object) -> bool:
+    return value is None or (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value))
 
 
 _helper: _Helper | None = None
@@ -71,16 +95,26 @@ def start() -> None:
         _started = True
         if not fork_is_useful():
             return
-        request_read, request_write = os.pipe()
-        reply_read, reply_write = os.pipe()
-        pid = os.fork()
+        opened: list[int] = []
+        try:
+            opened.extend(os.pipe())
+            opened.extend(os.pipe())
+            pid = os.fork()
+        except OSError:  # no pipe or process left: check in this process
+            for fd in opened:
+                os.close(fd)
+            return
+        request_read, request_write, reply_read, reply_write = opened
         if pid == 0:
-            os.close(request_write)
-            os.close(reply_read)
-            _serve(request_read, reply_write)
+            try:
+                os.close(request_write)
+                os.close(reply_read)
+                _serve(request_read, reply_write)
+            finally:
+                os._exit(1)  # never return into the parent's code
         os.close(request_read)
         os.close(reply_write)
-        _helper = _Helper(pid, os.fdopen(request_write, "wb"), os.fdopen(reply_read, "rb"))
+        _helper = _Helper(pid, request_write, reply_read)
         atexit.register(stop)
 
 
@@ -88,9 +122,9 @@ def stop() -> None:
     """Stop the helper, if one runs (at exit, or when no batch will come)."""
     global _helper
     with _lock:
-        if _helper is not None:
-            _helper.close()
-            _helper = None
+        helper, _helper = _helper, None
+    if helper is not None:
+        helper.close()
 
 
 def secret_problems(pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
@@ -99,8 +133,10 @@ def secret_problems(pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
     with _lock:
         helper, _helper = _helper, None
     if helper is not None:
-        verdicts = helper.ask(pairs)
-        helper.close()
+        try:
+            verdicts = helper.ask(pairs) if pairs else []
+        finally:
+            helper.close()
         if verdicts is not None:
             return verdicts
     from sophia.validate.rules_values import secret_problem

@@ -28,6 +28,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from sophia.errors import OutputError
+from sophia.forking import usable_cores
 
 LOCK_TIMEOUT_SECONDS = 120.0
 _RENAME_EXCHANGE = 2
@@ -210,7 +211,7 @@ the time of a first synth of the real platform (489 files: 0.44 s -> 0.22 s)."""
 def _write_files(root: Path, files: dict[str, str]) -> None:
     """Write every file below `root` (its folders exist) on `WRITERS` threads."""
     items = sorted(files.items())
-    workers = max(1, min(WRITERS, os.cpu_count() or 1, len(items) // 32))
+    workers = max(1, min(WRITERS, usable_cores(), len(items) // 32))
     if workers == 1:
         _write_some(root, items)
         return

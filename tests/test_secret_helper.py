@@ -25,7 +25,7 @@ PAIRS = [
 ]
 
 
-def _run(body: str) -> dict[str, object]:
+def _run(body: str, *args: str) -> dict[str, object]:
     script = textwrap.dedent(
         """
         import json, os, signal, sys, threading
@@ -35,7 +35,7 @@ def _run(body: str) -> dict[str, object]:
         """
     ) + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
     run = subprocess.run(
-        [sys.executable, "-c", script, json.dumps(PAIRS)], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", script, json.dumps(PAIRS), *args], capture_output=True, text=True, timeout=120, check=False
     )
     assert run.returncode == 0, run.stderr
     result: dict[str, object] = json.loads(run.stdout)
@@ -107,6 +107,100 @@ def test_an_unused_helper_is_stopped_and_reaped_at_exit() -> None:
         """
     )
     assert out["alive"] is False
+
+
+def test_a_helper_that_does_not_answer_in_time_is_killed_and_the_batch_checked_here() -> None:
+    out = _run(
+        """
+        secret_helper.TIMEOUT = 0.5
+        secret_helper.start()
+        pid = secret_helper._helper.pid
+        os.kill(pid, signal.SIGSTOP)
+        out["verdicts"] = secret_helper.secret_problems(PAIRS)
+        try:
+            os.waitpid(pid, os.WNOHANG)
+            out["reaped"] = False
+        except ChildProcessError:
+            out["reaped"] = True
+        """
+    )
+    assert out["verdicts"] == _in_process()
+    assert out["reaped"] is True
+
+
+def test_an_interrupted_batch_leaves_no_zombie() -> None:
+    out = _run(
+        """
+        def interrupt(*_):
+            raise KeyboardInterrupt
+        secret_helper.start()
+        pid = secret_helper._helper.pid
+        os.kill(pid, signal.SIGSTOP)
+        signal.signal(signal.SIGALRM, interrupt)
+        signal.setitimer(signal.ITIMER_REAL, 0.3)
+        try:
+            secret_helper.secret_problems(PAIRS)
+        except KeyboardInterrupt:
+            out["interrupted"] = True
+        try:
+            os.waitpid(pid, os.WNOHANG)
+            out["reaped"] = False
+        except ChildProcessError:
+            out["reaped"] = True
+        """
+    )
+    assert out == {"interrupted": True, "reaped": True}
+
+
+def test_no_pipe_or_process_left_means_no_helper_and_no_leaked_descriptor() -> None:
+    out = _run(
+        """
+        def no_process():
+            raise BlockingIOError(11, "Resource temporarily unavailable")
+        before = sorted(os.listdir("/proc/self/fd"))
+        os.fork = no_process
+        secret_helper.start()
+        out["forked"] = secret_helper._helper is not None
+        out["leaked"] = sorted(os.listdir("/proc/self/fd")) != before
+        out["verdicts"] = secret_helper.secret_problems(PAIRS)
+        """
+    )
+    assert out["forked"] is False
+    assert out["leaked"] is False
+    assert out["verdicts"] == _in_process()
+
+
+def test_an_empty_batch_does_not_wait_for_the_helper() -> None:
+    out = _run(
+        """
+        import time
+        secret_helper.start()
+        pid = secret_helper._helper.pid
+        os.kill(pid, signal.SIGSTOP)  # it would never answer
+        started = time.monotonic()
+        out["verdicts"] = secret_helper.secret_problems([])
+        out["seconds"] = time.monotonic() - started
+        """
+    )
+    assert out["verdicts"] == []
+    assert out["seconds"] < 5  # (TIMEOUT is 20 s)
+
+
+def test_a_synth_process_checks_environment_literals_in_the_helper() -> None:
+    """`runtime.start()` then `load()`, as the entry points do: detect-secrets never enters this process."""
+    out = _run(
+        """
+        from pathlib import Path
+        from sophia import runtime
+        from sophia.spec.loader import load
+        runtime.start()
+        load(Path(sys.argv[2]))
+        out["detect_secrets_here"] = any(m.startswith("detect_secrets") for m in sys.modules)
+        out["helper_left"] = secret_helper._helper is not None
+        """,
+        str(Path(__file__).resolve().parent / "fixtures/envs/basic"),
+    )
+    assert out == {"detect_secrets_here": False, "helper_left": False}
 
 
 @pytest.mark.parametrize("module", ["sophia.validate.command", "sophia.validate.schema", "jsonschema_rs", "detect_secrets"])
