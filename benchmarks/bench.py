@@ -384,7 +384,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", default="1000,4000,16000", help="approximate object counts of the synthetic platforms")
     parser.add_argument("--profile", type=Path, help="write a pyinstrument report of the 4,000-object compile here")
-    parser.add_argument("--repeat", type=int, default=5, help="runs of each real-platform figure (the median is shown)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs of each real-platform figure (the median is shown)")
     args = parser.parse_args()
 
     # calibrate: objects per (service x environment) of the generator
