@@ -4,8 +4,8 @@ process in `secret_helper`), and a quick end.
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 `main.py`, `sophia synth` and `sophia check` call `start()` before importing the rest of sophia
 (pydantic's models alone take ~0.3 s to build), so the two overlap; `pipeline.compile_tree` joins
-it (and starts it, for `sophia diff` and library callers). Every entry point begins with `collect_less()` and ends with
-`end()`.
+it (and starts it, for `sophia diff` and library callers). Every entry point begins with
+`collect_less()` and ends with `end()`.
 """
 
 from __future__ import annotations
