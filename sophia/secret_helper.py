@@ -51,7 +51,7 @@ class _Helper:
                     return None
                 with contextlib.suppress(BlockingIOError):  # full again already: wait once more
                     request = request[os.write(self.requests, request):]
-            reply = b""
+            reply = bytearray()
             while not reply.endswith(b"\n"):
                 if not select.select([self.replies], [], [], max(0.0, deadline - time.monotonic()))[0]:
                     return None
