@@ -223,8 +223,8 @@ def test_every_public_name_of_the_validator_resolves() -> None:
         validate.no_such_name  # noqa: B018
 
 
-def test_the_command_line_reports_literals_found_by_the_helper(tmp_path: Path) -> None:
-    """`sophia synth` as a user runs it (the helper forked): every literal problem, located, dist/ untouched."""
+def test_the_command_line_reports_every_literal_problem_located(tmp_path: Path) -> None:
+    """`sophia synth` as a user runs it (with its helper): every literal problem, located, dist/ untouched."""
     from conftest import REPO, run_sophia
 
     root = tmp_path / "environments"
