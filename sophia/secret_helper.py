@@ -3,9 +3,9 @@
 `load()` refuses secret-looking literals in `environments/` (`rules_values.secret_problem`), and
 importing detect-secrets takes ~0.2 s of a synth whose Python work is all on one core (the
 interpreter lock). The entry points call `start()` (through `runtime.start()`) while the process
-is still single-threaded: a forked copy imports detect-secrets on the other core while this
-process imports pydantic and starts jsii, answers the first `secret_problems()` batch (one JSON
-line each way) and exits, before the compile needs the memory.
+is still single-threaded: a forked copy (`forking.Forked`) imports detect-secrets on the other
+core while this process imports pydantic and starts jsii, answers the first `secret_problems()`
+batch and exits, before the compile needs the memory.
 
 Later batches, and every batch without a helper (no fork, one usable core, a caller with threads,
 no process or pipe left), are checked in this process: the same function, the same answers. So
@@ -15,17 +15,12 @@ is a batch the helper does not answer within `TIMEOUT` (it died, hangs, or repli
 from __future__ import annotations
 
 import atexit
-import contextlib
-import json
-import os
-import select
 import signal
 import threading
 import time
 from collections.abc import Sequence
-from typing import NoReturn
 
-from sophia.forking import fork_is_useful
+from sophia.forking import Channel, Forked, fork_is_useful
 
 Verdict = tuple[str, str] | None
 """(rule id, message) for a secret-looking value, else None (`rules_values.secret_problem`)."""
@@ -33,55 +28,7 @@ Verdict = tuple[str, str] | None
 TIMEOUT = 20.0
 """Seconds the helper has to answer a batch (it answers in well under one): then it is killed."""
 
-
-class _Helper:
-    def __init__(self, pid: int, requests: int, replies: int) -> None:
-        self.pid = pid
-        self.requests = requests
-        self.replies = replies
-
-    def ask(self, pairs: Sequence[tuple[str, str]]) -> list[Verdict] | None:
-        """The helper's verdicts, or None when it cannot answer in time or replied nonsense."""
-        deadline = time.monotonic() + TIMEOUT
-        try:
-            os.set_blocking(self.requests, False)  # a large batch must not block past the deadline
-            request = memoryview(json.dumps(list(pairs)).encode() + b"\n")
-            while request:
-                if not select.select([], [self.requests], [], max(0.0, deadline - time.monotonic()))[1]:
-                    return None
-                with contextlib.suppress(BlockingIOError):  # full again already: wait once more
-                    request = request[os.write(self.requests, request):]
-            reply = bytearray()
-            while not reply.endswith(b"\n"):
-                if not select.select([self.replies], [], [], max(0.0, deadline - time.monotonic()))[0]:
-                    return None
-                chunk = os.read(self.replies, 1 << 16)
-                if not chunk:
-                    return None  # it died
-                reply += chunk
-            verdicts = json.loads(reply)
-        except (OSError, ValueError):
-            return None
-        if not isinstance(verdicts, list) or len(verdicts) != len(pairs) or not all(map(_is_verdict, verdicts)):
-            return None
-        return [tuple(v) if v is not None else None for v in verdicts]
-
-    def close(self) -> None:
-        """Stop the helper and reap it (it holds no state worth finishing)."""
-        for fd in (self.requests, self.replies):
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        with contextlib.suppress(OSError):
-            os.kill(self.pid, signal.SIGKILL)
-        with contextlib.suppress(OSError):
-            os.waitpid(self.pid, 0)
-
-
-def _is_verdict(value: object) -> bool:
-    return value is None or (isinstance(value, list) and len(value) == 2 and all(isinstance(v, str) for v in value))
-
-
-_helper: _Helper | None = None
+_helper: Forked | None = None
 _started = False
 _lock = threading.Lock()
 
@@ -93,29 +40,10 @@ def start() -> None:
         if _started:
             return
         _started = True
-        if not fork_is_useful():
-            return
-        opened: list[int] = []
-        try:
-            opened.extend(os.pipe())
-            opened.extend(os.pipe())
-            pid = os.fork()
-        except OSError:  # no pipe or process left: check in this process
-            for fd in opened:
-                os.close(fd)
-            return
-        request_read, request_write, reply_read, reply_write = opened
-        if pid == 0:
-            try:
-                os.close(request_write)
-                os.close(reply_read)
-                _serve(request_read, reply_write)
-            finally:
-                os._exit(1)  # never return into the parent's code
-        os.close(request_read)
-        os.close(reply_write)
-        _helper = _Helper(pid, request_write, reply_read)
-        atexit.register(stop)
+        if fork_is_useful():
+            _helper = Forked.start(_serve)
+            if _helper is not None:
+                atexit.register(stop)
 
 
 def stop() -> None:
@@ -134,7 +62,7 @@ def secret_problems(pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
         helper, _helper = _helper, None
     if helper is not None:
         try:
-            verdicts = helper.ask(pairs) if pairs else []
+            verdicts = _ask(helper, list(pairs)) if pairs else []
         finally:
             helper.close()
         if verdicts is not None:
@@ -144,19 +72,25 @@ def secret_problems(pairs: Sequence[tuple[str, str]]) -> list[Verdict]:
     return [secret_problem(key, value) for key, value in pairs]
 
 
-def _serve(requests: int, replies: int) -> NoReturn:
-    """The helper's whole life: answer one batch (none if the request pipe closes first), exit."""
-    code = 0
-    try:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; EOF ends the helper
-        from sophia.validate.rules_values import prepare, secret_problem
+def _ask(helper: Forked, pairs: list[tuple[str, str]]) -> list[Verdict] | None:
+    """The helper's verdicts, or None when it cannot answer in time or replied nonsense."""
+    deadline = time.monotonic() + TIMEOUT
+    verdicts = helper.receive(deadline) if helper.send(pairs, deadline) else None
+    if not isinstance(verdicts, list) or len(verdicts) != len(pairs) or not all(map(_is_verdict, verdicts)):
+        return None
+    return verdicts
 
-        prepare()
-        with os.fdopen(requests, "rb") as inbox, os.fdopen(replies, "wb") as outbox:
-            line = inbox.readline()
-            if line:
-                pairs = json.loads(line)
-                outbox.write(json.dumps([secret_problem(key, value) for key, value in pairs]).encode() + b"\n")
-    except BaseException:  # noqa: BLE001 - the parent sees EOF and checks the values itself
-        code = 1
-    os._exit(code)
+
+def _is_verdict(value: object) -> bool:
+    return value is None or (isinstance(value, tuple) and len(value) == 2 and all(isinstance(v, str) for v in value))
+
+
+def _serve(channel: Channel) -> None:
+    """The helper's whole life: answer one batch (none if the request pipe closes first)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent; EOF ends the helper
+    from sophia.validate.rules_values import prepare, secret_problem
+
+    prepare()
+    pairs = channel.receive()
+    if isinstance(pairs, list):
+        channel.send([secret_problem(key, value) for key, value in pairs])

@@ -224,14 +224,14 @@ def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monke
     (tmp_path / "dist" / "broken.yaml").write_text("a: [\n")
     (tmp_path / "dist" / "secret.yaml").write_text("apiVersion: v1\nkind: Secret\nmetadata: {name: s}\n")
     started: list[object] = []
-    real = command._SchemaChild.start
+    real = command._start_child
 
     def counting(*args: object) -> object:
         child = real(*args)  # type: ignore[arg-type]
         started.append(child)
         return child
 
-    monkeypatch.setattr(command._SchemaChild, "start", counting)
+    monkeypatch.setattr(command, "_start_child", counting)
     _force_fork(monkeypatch, command)
     forked = check_paths([str(tmp_path / "dist")])
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 10**9)
@@ -276,8 +276,8 @@ def test_a_failed_child_process_leaves_its_part_to_this_one(
     monkeypatch.setattr(target, function, failing)  # the child looks the function up there, by name
     _force_fork(monkeypatch, command)
     started: list[object] = []
-    real_start = command._SchemaChild.start
-    monkeypatch.setattr(command._SchemaChild, "start", lambda *args: started.append(real_start(*args)) or started[-1])
+    real_start = command._start_child
+    monkeypatch.setattr(command, "_start_child", lambda *args: started.append(real_start(*args)) or started[-1])
     capfd.readouterr()
     report = check_paths([str(tmp_path / "dist")])
     assert len(started) == 1 and started[0] is not None, "no child was started: the test would prove nothing"
@@ -315,7 +315,7 @@ def test_a_threaded_caller_is_not_forked(tmp_path: Path, monkeypatch: pytest.Mon
     shutil.copytree(root / "dist" / "production" / "web", tmp_path / "dist")
     expected = check_paths([str(tmp_path / "dist")])
     started: list[object] = []
-    monkeypatch.setattr(command._SchemaChild, "start", lambda *args: started.append(args))
+    monkeypatch.setattr(command, "_start_child", lambda *args: started.append(args))
     monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 1)
     release = threading.Event()
     other = threading.Thread(target=release.wait)

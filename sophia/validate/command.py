@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
-import pickle
-from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
 import click
 
-from sophia.forking import fork_is_useful
+from sophia.forking import Channel, Forked, fork_is_useful
 
 from . import documents
 from .catalog import CatalogError, SchemaCatalog
@@ -42,7 +37,7 @@ def check_paths(
     if not policy:
         return validate_loaded(read_files(files), catalog)
     context = PolicyContext(Path(repo_root) if repo_root is not None else None)
-    child = _SchemaChild.start(files, catalog) if _worth_forking(len(files)) else None
+    child = _start_child(files, catalog) if _worth_forking(len(files)) else None
     try:
         _load_rules()
         loaded = child.receive() if child is not None else None
@@ -73,51 +68,16 @@ def _load_rules() -> None:
     prepare()
 
 
-class _SchemaChild:
-    """A forked process that parses files and schema-checks them, sending each result when ready."""
-
-    def __init__(self, process: Any, connection: Connection) -> None:
-        self.process = process
-        self.connection = connection
-        self.alive = True
-
-    @classmethod
-    def start(cls, files: list[Path], catalog: SchemaCatalog) -> _SchemaChild | None:
-        context = mp.get_context("fork")
-        try:
-            receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_child_main, args=(files, catalog, sender), daemon=True)
-            process.start()
-        except OSError:  # no process or pipe left: do it all here
-            return None
-        sender.close()
-        return cls(process, receiver)
-
-    def receive(self) -> object:
-        """The child's next result, or None once it has died (out of memory, a crash in a C library)."""
-        if self.alive:
-            try:
-                return self.connection.recv()
-            except (EOFError, OSError, pickle.UnpicklingError):
-                self.alive = False
-        return None
-
-    def close(self) -> None:
-        """Close the pipe (a child still sending then fails and ends) and reap the child."""
-        self.connection.close()
-        self.process.join(timeout=10)
-        if self.process.is_alive():  # pragma: no cover - a child that ignores its closed pipe
-            self.process.kill()
-            self.process.join()
+def _start_child(files: list[Path], catalog: SchemaCatalog) -> Forked | None:
+    """A forked copy that parses `files` and schema-checks them, sending each result when ready."""
+    return Forked.start(lambda channel: _child_main(files, catalog, channel))
 
 
-def _child_main(files: list[Path], catalog: SchemaCatalog, sender: Connection) -> None:
-    try:
-        loaded = documents.read_files(files)
-        sender.send(loaded)
-        sender.send(validate_loaded(loaded, catalog))
-    except BaseException:  # noqa: BLE001 - the parent redoes this part, and any real error surfaces there
-        os._exit(1)
+def _child_main(files: list[Path], catalog: SchemaCatalog, channel: Channel) -> None:
+    # Both looked up by name at call time: `documents.read_files` and this module's `validate_loaded`.
+    loaded = documents.read_files(files)
+    channel.send(loaded)
+    channel.send(validate_loaded(loaded, catalog))
 
 
 def _emit(report: Report, output: str) -> None:
