@@ -32,6 +32,12 @@ def _run(body: str, *args: str) -> dict[str, object]:
         from sophia import secret_helper
         PAIRS = [tuple(p) for p in json.loads(sys.argv[1])]
         out = {}
+        def reaped(pid):
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                return True
+            return False
         """
     ) + textwrap.dedent(body) + "\nprint(json.dumps(out))\n"
     run = subprocess.run(
@@ -99,11 +105,7 @@ def test_an_unused_helper_is_stopped_and_reaped_at_exit() -> None:
         secret_helper.start()
         pid = secret_helper._helper.pid
         secret_helper.stop()
-        try:
-            os.kill(pid, 0)
-            out["alive"] = True
-        except ProcessLookupError:
-            out["alive"] = False
+        out["alive"] = not reaped(pid)
         """
     )
     assert out["alive"] is False
@@ -117,11 +119,7 @@ def test_a_helper_that_does_not_answer_in_time_is_killed_and_the_batch_checked_h
         pid = secret_helper._helper.pid
         os.kill(pid, signal.SIGSTOP)
         out["verdicts"] = secret_helper.secret_problems(PAIRS)
-        try:
-            os.waitpid(pid, os.WNOHANG)
-            out["reaped"] = False
-        except ChildProcessError:
-            out["reaped"] = True
+        out["reaped"] = reaped(pid)
         """
     )
     assert out["verdicts"] == _in_process()
@@ -142,11 +140,7 @@ def test_an_interrupted_batch_leaves_no_zombie() -> None:
             secret_helper.secret_problems(PAIRS)
         except KeyboardInterrupt:
             out["interrupted"] = True
-        try:
-            os.waitpid(pid, os.WNOHANG)
-            out["reaped"] = False
-        except ChildProcessError:
-            out["reaped"] = True
+        out["reaped"] = reaped(pid)
         """
     )
     assert out == {"interrupted": True, "reaped": True}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -48,26 +49,27 @@ def test_an_edit_recreates_only_the_files_it_changes(out: Path) -> None:
     assert all((out / rel).stat().st_nlink == 1 for rel in after), "the old tree's links are gone"
 
 
-def test_where_links_are_refused_files_are_written(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+_REAL_LINK = os.link
+
+
+def _refuse(*_args: object) -> None:
+    raise OSError(1, "Operation not permitted")
+
+
+def _edit_then_link(source: str | Path, target: str | Path) -> None:
+    Path(source).write_text("edited by someone else meanwhile\n")
+    _REAL_LINK(source, target)
+
+
+@pytest.mark.parametrize(
+    "link", [_refuse, _edit_then_link], ids=["links-refused", "file-changed-after-the-comparison"]
+)
+def test_a_file_that_cannot_be_linked_as_it_was_is_written(
+    out: Path, monkeypatch: pytest.MonkeyPatch, link: Callable[[str | Path, str | Path], None]
+) -> None:
+    """A filesystem refusing links, or a file edited between comparison and link: written, not linked."""
     write.write_tree(_files(100), out)
-
-    def refuse(*_args: object) -> None:
-        raise OSError(1, "Operation not permitted")
-
-    monkeypatch.setattr(write.os, "link", refuse)
-    write.write_tree(_files(100, changed=3), out)
-    assert _tree(out) == _files(100, changed=3)
-
-
-def test_a_file_changed_after_the_comparison_is_written_not_linked(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    write.write_tree(_files(100), out)
-    real_link = os.link
-
-    def edit_then_link(source: str | Path, target: str | Path) -> None:
-        Path(source).write_text("edited by someone else meanwhile\n")
-        real_link(source, target)
-
-    monkeypatch.setattr(write.os, "link", edit_then_link)
+    monkeypatch.setattr(write.os, "link", link)
     write.write_tree(_files(100, changed=3), out)
     assert _tree(out) == _files(100, changed=3)
 
