@@ -169,9 +169,8 @@ def schema(out: Path, check: bool) -> None:
 
 def main() -> None:
     """The `sophia` script: the command, then a quick end (`runtime.end`)."""
-    from sophia.runtime import collect_less, end
+    from sophia.runtime import end
 
-    collect_less()
     try:
         cli(prog_name="sophia")
     except SystemExit as exc:

@@ -4,15 +4,13 @@ process in `secret_helper`), and a quick end.
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 `main.py`, `sophia synth` and `sophia check` call `start()` before importing the rest of sophia
 (pydantic's models alone take ~0.3 s to build), so the two overlap; `pipeline.compile_tree` joins
-it (and starts it, for `sophia diff` and library callers). Every entry point begins with
-`collect_less()` and ends with `end()`.
+it (and starts it, for `sophia diff` and library callers). Every entry point ends with `end()`.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
-import gc
 import importlib
 import os
 import sys
@@ -22,21 +20,6 @@ from typing import NoReturn
 from sophia import secret_helper
 
 _thread: threading.Thread | None = None
-
-
-GC_THRESHOLD = (200_000, 30, 30)
-"""Cycle collection after 200,000 new objects instead of CPython's 700 (mypy uses the same)."""
-
-
-def collect_less() -> None:
-    """Run the cycle collector less often, for a short-lived command that builds many objects.
-
-    With CPython's default, a collection runs every 700 new container objects and keeps walking
-    the ones that survive (pydantic's models, jsii's classes, parsed manifests): ~13% of parsing
-    dist/ for `sophia validate`, ~40% of unpickling its documents, ~6% of a compile. sophia's
-    objects rarely form cycles; reference counting frees them either way.
-    """
-    gc.set_threshold(*GC_THRESHOLD)
 
 
 def start() -> threading.Thread:
