@@ -15,9 +15,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from sophia.runtime import end  # noqa: E402
-
 if __name__ == "__main__":
     from sophia.cdk8s_app import run
 
-    end(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))
+    sys.exit(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))

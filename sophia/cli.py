@@ -168,15 +168,5 @@ def schema(out: Path, check: bool) -> None:
 
 
 def main() -> None:
-    """The `sophia` script: the command, then a quick end (`runtime.end`)."""
-    from sophia.runtime import end
-
-    try:
-        cli(prog_name="sophia")
-    except SystemExit as exc:
-        code = exc.code
-    else:  # pragma: no cover - click's standalone mode always ends with SystemExit
-        code = 0
-    if not isinstance(code, int | None):  # sys.exit("message"): let Python print it
-        raise SystemExit(code)
-    end(code or 0)
+    """The `sophia` script (click handles a reader that goes away, `sophia validate | head`)."""
+    cli(prog_name="sophia")

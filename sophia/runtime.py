@@ -1,21 +1,18 @@
 """The process around the work: helpers started early (the jsii runtime, the secret check's
-process in `secret_helper`), and a quick end.
+process in `secret_helper`).
 
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 `main.py`, `sophia synth` and `sophia check` call `start()` before importing the rest of sophia
 (pydantic's models alone take ~0.3 s to build), so the two overlap; `pipeline.compile_tree` joins
-it (and starts it, for `sophia diff` and library callers). Every entry point ends with `end()`.
+it (and starts it, for `sophia diff` and library callers).
 """
 
 from __future__ import annotations
 
-import atexit
-import contextlib
 import importlib
 import os
 import sys
 import threading
-from typing import NoReturn
 
 from sophia import secret_helper
 
@@ -49,20 +46,3 @@ def start() -> threading.Thread:
         _thread.start()
         imported.wait()  # see the docstring
     return _thread
-
-
-def end(code: int) -> NoReturn:
-    """End the process with `code`, skipping the interpreter's teardown.
-
-    Tearing down frees every module and object one by one: ~0.15 s after a synth (cdk8s's
-    generated modules, pydantic's models), ~0.05 s after `sophia validate`, deciding nothing
-    (mypy ends the same way). What a normal exit does that matters still happens: the exit
-    handlers run (jsii's stops its Node.js processes), and standard output and error are
-    flushed. Every file sophia writes is closed when written.
-    """
-    atexit._run_exitfuncs()
-    for stream in (sys.stdout, sys.stderr):
-        # the reader went away (`sophia validate | head`), or the stream is closed: nothing to say
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-    os._exit(code)
