@@ -21,14 +21,12 @@ import stat
 import sys
 import tempfile
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from filelock import FileLock, Timeout
 
 from sophia.errors import OutputError
-from sophia.forking import usable_cores
 
 LOCK_TIMEOUT_SECONDS = 120.0
 _RENAME_EXCHANGE = 2
@@ -202,26 +200,9 @@ def _swap_in(files: dict[str, str], out: Path) -> WriteResult:
     return result
 
 
-WRITERS = 4
-"""Threads creating files. Creating a file is kernel time (~0.5-1 ms each on this project's build
-machine, far more than writing its bytes) and the kernel runs it on every core: two threads halve
-the time of a first synth of the real platform (489 files: 0.44 s -> 0.22 s)."""
-
-
 def _write_files(root: Path, files: dict[str, str]) -> None:
-    """Write every file below `root` (its folders exist) on `WRITERS` threads."""
-    items = sorted(files.items())
-    workers = max(1, min(WRITERS, usable_cores(), len(items) // 32))
-    if workers == 1:
-        _write_some(root, items)
-        return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        for done in [pool.submit(_write_some, root, items[k::workers]) for k in range(workers)]:
-            done.result()  # re-raises the first OSError here
-
-
-def _write_some(root: Path, items: list[tuple[str, str]]) -> None:
-    for rel, text in items:
+    """Write every file below `root` (its folders exist)."""
+    for rel, text in sorted(files.items()):
         (root / rel).write_bytes(text.encode())
 
 

@@ -74,21 +74,21 @@ def test_a_file_that_cannot_be_linked_as_it_was_is_written(
     assert _tree(out) == _files(100, changed=3)
 
 
-def test_a_failed_write_on_a_thread_leaves_the_old_tree(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_write_failing_midway_leaves_the_old_tree(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write.write_tree(_files(300), out)
-    real = write._write_some
-    calls: list[int] = []
+    real = Path.write_bytes
+    calls: list[Path] = []
 
-    def failing(root: Path, items: list[tuple[str, str]]) -> None:
-        calls.append(len(items))
-        if len(calls) == 2:
+    def failing(path: Path, data: bytes) -> int:
+        calls.append(path)
+        if len(calls) == 150:
             raise OSError(28, "No space left on device")
-        real(root, items)
+        return real(path, data)
 
-    monkeypatch.setattr(write, "_write_some", failing)
+    monkeypatch.setattr(Path, "write_bytes", failing)
     with pytest.raises(OutputError, match="No space left on device"):
         write.write_tree({rel: text + "#\n" for rel, text in _files(300).items()}, out)
-    assert len(calls) > 1, "the files were not split over threads"
+    assert len(calls) == 150, "the write did not stop at the first failure"
     assert _tree(out) == _files(300)
 
 
