@@ -1,5 +1,4 @@
-"""The process around the work: helpers started early (the jsii runtime, the secret check's
-process in `secret_helper`).
+"""The jsii runtime, started early and once.
 
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 `main.py`, `sophia synth` and `sophia check` call `start()` before importing the rest of sophia
@@ -13,15 +12,12 @@ import importlib
 import os
 import threading
 
-from sophia import secret_helper
-
 _thread: threading.Thread | None = None
 
 
 def start() -> threading.Thread:
-    """Start the helpers: the secret check's process (`secret_helper`, forked first, while this
-    process may still be single-threaded), then cdk8s's import (which starts the jsii runtime) in a
-    daemon thread. Later calls return the same thread.
+    """Start cdk8s's import (which starts the jsii runtime) in a daemon thread. Later calls return
+    the same thread.
 
     Returns once the thread has imported jsii's Python package (~0.15 s): Node.js starts right
     after that, and the runtime is what a synth waits for. When the caller went on importing
@@ -30,7 +26,6 @@ def start() -> threading.Thread:
     """
     global _thread
     if _thread is None:
-        secret_helper.start()
         os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
         imported = threading.Event()
 

@@ -195,3 +195,24 @@ def test_secret_objects_are_valid_against_the_crd_schemas() -> None:
     assert len(paths) >= 6
     report = validate_paths(paths)
     assert report.ok, report.summary()
+
+
+def test_the_command_line_reports_every_literal_problem_located(tmp_path: Path) -> None:
+    """`sophia synth` as a user runs it: every literal problem, located, dist/ untouched."""
+    from conftest import REPO, run_sophia
+
+    root = tmp_path / "environments"
+    shutil.copytree(REPO / "tests/fixtures/envs/basic", root)
+    catalog = root / "catalog.yaml"
+    old = "      env: {LOG_LEVEL: info}\n"
+    assert old in catalog.read_text()
+    catalog.write_text(catalog.read_text().replace(
+        old, "      env: {LOG_LEVEL: info, API_TOKEN: ghp_0123456789abcdefghijABCDEFGHIJ012345, UPSTREAM: 10.1.2.3}\n", 1
+    ))
+    out = tmp_path / "dist"
+    run = run_sophia("synth", "--environments", str(root), "--out", str(out), cwd=tmp_path)
+    assert run.returncode == 1, run.stderr
+    assert "catalog.yaml:14: spec.services.api.env.API_TOKEN: secret literal:" in run.stderr
+    assert "catalog.yaml:14: spec.services.api.env.UPSTREAM: IP address 10.1.2.3 written as a host" in run.stderr
+    assert "Traceback" not in run.stderr
+    assert not out.exists()

@@ -231,13 +231,8 @@ RESERVED_ENVIRONMENTS = {"clusters"}
 
 
 def _guard_literals(sources: list[_Source], col: _Collector) -> None:
-    """No IP address and no secret-looking literal anywhere in an environment file.
-
-    The secret check of all files is one batch, answered by the helper process forked at start-up
-    when there is one (`secret_helper`): detect-secrets is not imported here then.
-    """
-    from sophia.secret_helper import secret_problems
-    from sophia.validate.rules_values import ip_literals, keyed_strings
+    """No IP address and no secret-looking literal anywhere in an environment file."""
+    from sophia.validate.rules_values import ip_literals, keyed_strings, secret_problem
 
     checked: list[tuple[_Source, tuple[str | int, ...], tuple[str, str]]] = []
     for src in sources:
@@ -253,7 +248,7 @@ def _guard_literals(sources: list[_Source], col: _Collector) -> None:
                         "address machines by node labels and services by declared dependencies")
             checked.append((src, path, (key, value)))
     pairs = list(dict.fromkeys(pair for _, _, pair in checked))
-    verdicts = dict(zip(pairs, secret_problems(pairs), strict=True))
+    verdicts = {pair: secret_problem(*pair) for pair in pairs}
     for src, path, pair in checked:
         problem = verdicts[pair]
         if problem is not None:
