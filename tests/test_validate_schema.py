@@ -233,8 +233,7 @@ def test_parsing_in_a_forked_process_gives_the_same_report(tmp_path: Path, monke
 
     monkeypatch.setattr(command, "_start_child", counting)
     _force_fork(monkeypatch, command)
-    forked = check_paths([str(tmp_path / "dist")])
-    monkeypatch.setattr(command, "PARALLEL_MIN_FILES", 10**9)
+    forked = check_paths([str(tmp_path / "dist")], parallel=True)
     inline = check_paths([str(tmp_path / "dist")])
     assert len(started) == 1 and started[0] is not None
     assert forked.findings == inline.findings and forked.resources == inline.resources
@@ -279,7 +278,7 @@ def test_a_failed_child_process_leaves_its_part_to_this_one(
     real_start = command._start_child
     monkeypatch.setattr(command, "_start_child", lambda *args: started.append(real_start(*args)) or started[-1])
     capfd.readouterr()
-    report = check_paths([str(tmp_path / "dist")])
+    report = check_paths([str(tmp_path / "dist")], parallel=True)
     assert len(started) == 1 and started[0] is not None, "no child was started: the test would prove nothing"
     assert report.findings == expected.findings and report.resources == expected.resources
     assert any(f.rule == "SCHEMA" for f in report.errors) and len(report.resources) > 1
@@ -321,9 +320,23 @@ def test_a_threaded_caller_is_not_forked(tmp_path: Path, monkeypatch: pytest.Mon
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        report = check_paths([str(tmp_path / "dist")])
+        report = check_paths([str(tmp_path / "dist")], parallel=True)
     finally:
         release.set()
         other.join()
     assert started == []
     assert report.findings == expected.findings and report.resources == expected.resources
+
+
+def test_a_library_caller_is_never_forked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only the command line, which knows its own process, asks for the forked parse."""
+    import sophia.validate.command as command
+    from sophia.validate import check_paths
+
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "dist" / "production" / "web", tmp_path / "dist")
+    started: list[object] = []
+    monkeypatch.setattr(command, "_start_child", lambda *args: started.append(args))
+    _force_fork(monkeypatch, command)
+    check_paths([str(tmp_path / "dist")])
+    assert started == []

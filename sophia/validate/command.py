@@ -23,13 +23,15 @@ def check_paths(
     *,
     policy: bool = True,
     repo_root: str | Path | None = None,
+    parallel: bool = False,
 ) -> Report:
     """Schema validation and (unless `policy` is False) the policy rules, reading every file once.
 
-    With the policy on a large set, the work is split over two processes: a forked child parses
-    the files, sends the documents, then schema-checks them; meanwhile this process loads the rules
+    `parallel` is for the command line, which knows its process has no other thread: with the
+    policy on a large set, the work is then split over two processes. A forked child parses the
+    files, sends the documents, then schema-checks them; meanwhile this process loads the rules
     (importing detect-secrets takes ~0.2 s), then runs them on the documents. The report is the
-    same either way; if the child dies, this process does its part.
+    same either way; if the child dies, this process does its part. Library callers never fork.
     """
     location = Path(schema_location) if schema_location is not None else crd_location_from_env()
     catalog = SchemaCatalog(location)
@@ -37,7 +39,7 @@ def check_paths(
     if not policy:
         return validate_loaded(read_files(files), catalog)
     context = PolicyContext(Path(repo_root) if repo_root is not None else None)
-    child = _start_child(files, catalog) if _worth_forking(len(files)) else None
+    child = _start_child(files, catalog) if parallel and _worth_forking(len(files)) else None
     try:
         _load_rules()
         loaded = child.receive() if child is not None else None
@@ -116,7 +118,7 @@ def validate(
 ) -> None:
     """Check every manifest under PATHS (default: dist) against strict schemas and the policy rules."""
     try:
-        report = check_paths(paths or ("dist",), schema_location, policy=not no_policy, repo_root=repo_root)
+        report = check_paths(paths or ("dist",), schema_location, policy=not no_policy, repo_root=repo_root, parallel=True)
     except (UsageError, CatalogError) as exc:
         _usage(str(exc))
         return
