@@ -32,7 +32,7 @@ from sophia.constructs.stateful_service import StatefulService, StatefulServiceP
 from sophia.constructs.web_service import WebService, WebServiceProps
 from sophia.constructs.worker import Worker, WorkerProps
 from sophia.errors import CompileError, Problem
-from sophia.spec.loader import Env, Platform, Service
+from sophia.model.loader import Env, Platform, Service
 
 ARGOCD_FOLDER = "argocd"
 PLATFORM_FOLDER = "platform"

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from sophia.errors import Problem
-from sophia.spec.loader import Env, Platform, Service
+from sophia.model.loader import Env, Platform, Service
 
 _CPU = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m?)$")
 _MEMORY = re.compile(r"^([0-9]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")

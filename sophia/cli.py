@@ -125,7 +125,7 @@ def capacity(environments: Path, environment: str | None) -> None:
     from rich.table import Table
 
     from sophia import capacity as cap
-    from sophia.spec.loader import load
+    from sophia.model.loader import load
 
     try:
         platform = load(environments)
@@ -153,7 +153,7 @@ def capacity(environments: Path, environment: str | None) -> None:
 @click.option("--check", is_flag=True, help="Do not write; exit 1 when the files differ from the models.")
 def schema(out: Path, check: bool) -> None:
     """Publish the JSON Schema of the environment format (generated from the models)."""
-    from sophia.spec.schema import render_all
+    from sophia.model.editor_schema import render_all
 
     files = render_all()
     stale = [name for name, text in files.items() if not (out / name).is_file() or (out / name).read_text() != text]

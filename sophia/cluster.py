@@ -15,7 +15,7 @@ from sophia.constructs._base import SophiaConstruct
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
-from sophia.spec.models import Cluster
+from sophia.model.models import Cluster
 
 CLUSTERS_FOLDER = "clusters"
 HELM_REPOS = {

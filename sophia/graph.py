@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sophia.errors import Problem
-from sophia.spec.loader import Env, Service
-from sophia.spec.models import Dependency
+from sophia.model.loader import Env, Service
+from sophia.model.models import Dependency
 
 CLUSTER_DOMAIN = "svc.cluster.local"
 

@@ -11,8 +11,8 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from sophia.model.loader import Platform, load
 from sophia.runtime import start as runtime_start
-from sophia.spec.loader import Platform, load
 from sophia.write import WriteResult, write_tree
 
 

@@ -8,7 +8,7 @@ reads, with a Mermaid diagram of services, dependencies and node pools that GitH
 from __future__ import annotations
 
 from sophia import capacity
-from sophia.spec.loader import Env, Platform
+from sophia.model.loader import Env, Platform
 
 
 def _replicas(env: Env, name: str) -> str:

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sophia.spec.yamlsafe import YamlProblem
+from sophia.model.yamlsafe import YamlProblem
 from sophia.validate import documents
 
 TOKENS = [
@@ -150,7 +150,7 @@ MERGES = [
 @pytest.mark.parametrize("text", MERGES)
 def test_both_readers_merge_like_pyyaml(text: str) -> None:
     """Earlier merge sources win over later ones; the node's own keys win over all (YAML's merge key)."""
-    from sophia.spec.yamlsafe import load_documents
+    from sophia.model.yamlsafe import load_documents
 
     expected = yaml.safe_load(text)
     assert [doc.data for doc in load_documents(text)] == [expected]
@@ -169,7 +169,7 @@ def test_both_readers_merge_like_pyyaml(text: str) -> None:
 )
 def test_a_tag_that_does_not_fit_its_value_is_a_located_problem(text: str, message: str) -> None:
     """PyYAML trusts explicit tags (`!!bool foo` is a KeyError inside it): both readers report a problem."""
-    from sophia.spec.yamlsafe import load_documents
+    from sophia.model.yamlsafe import load_documents
 
     with pytest.raises(YamlProblem) as hardened:
         load_documents(text)

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from sophia.errors import SpecError
+from sophia.model.loader import load
 from sophia.pipeline import compile_tree
-from sophia.spec.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"
@@ -262,7 +262,7 @@ def test_probe_waiver_and_pod_ip(tmp_path: Path) -> None:
 def test_waivable_rules_are_policy_rules() -> None:
     from typing import get_args
 
-    from sophia.spec.models import WAIVER_ANNOTATION_PREFIX, WaivableRule
+    from sophia.model.models import WAIVER_ANNOTATION_PREFIX, WaivableRule
     from sophia.validate.policy import WAIVER_PREFIX, all_rules
 
     assert WAIVER_ANNOTATION_PREFIX == WAIVER_PREFIX

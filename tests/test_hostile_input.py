@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from sophia.spec import loader, yamlsafe
+from sophia.model import loader, yamlsafe
 
 Mutation = Callable[[Path], "int | None"]
 MARKER = "PWNED"

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sophia.importer.command import import_, run_import
 from sophia.importer.compose import interpolate
 from sophia.importer.mapping import NO_PROBE_REASON, UNPINNED_TAG, cluster_host, is_override_file, normalise_name
-from sophia.spec.loader import load
+from sophia.model.loader import load
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compose"
 CORPUS_FILES = [

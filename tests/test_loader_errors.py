@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from sophia.errors import SpecError
-from sophia.spec.loader import load
+from sophia.model.loader import load
 
 BASIC = Path(__file__).parent / "fixtures" / "envs" / "basic"
 

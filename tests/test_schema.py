@@ -9,7 +9,7 @@ import jsonschema_rs
 import pytest
 import yaml
 
-from sophia.spec.schema import render_all
+from sophia.model.editor_schema import render_all
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMAS = ROOT / "environments/schema"

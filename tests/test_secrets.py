@@ -12,8 +12,8 @@ import pytest
 import yaml
 
 from sophia.errors import SpecError
+from sophia.model.loader import load
 from sophia.pipeline import compile_tree
-from sophia.spec.loader import load
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
-from sophia.spec.models import POD_IP_VARIABLE, WAIVER_ANNOTATION_PREFIX, Autoscaling, Probe, ServiceSpec, uses_pod_ip
+from sophia.model.models import POD_IP_VARIABLE, WAIVER_ANNOTATION_PREFIX, Autoscaling, Probe, ServiceSpec, uses_pod_ip
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"

@@ -11,7 +11,7 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
-from sophia.spec.models import Esc
+from sophia.model.models import Esc
 
 
 class EscSecretStoreProps(BaseModel):

@@ -1,6 +1,6 @@
 """Reading compose and swarm stack files: parse safely, interpolate `${VAR}` without the host environment.
 
-Parsing goes through `sophia.spec.yamlsafe` (anchors and merge keys resolved, python tags and
+Parsing goes through `sophia.model.yamlsafe` (anchors and merge keys resolved, python tags and
 duplicate keys refused). Interpolation never reads `os.environ`: every variable is taken as unset,
 so a default (`${VAR:-x}`, `${VAR-x}`) is used and a variable without one stays unresolved, written
 back as `${VAR}` and reported by the caller where it matters. That keeps the import deterministic.
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sophia.spec.yamlsafe import YamlProblem, load_documents, load_text
+from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _HEADER_IP = re.compile(r"(?<![0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![0-9.])")

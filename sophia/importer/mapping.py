@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
-from sophia.spec.loader import cluster_host
-from sophia.spec.models import LLM_VARIABLES, REPOSITORY, URL_PATH
+from sophia.model.loader import cluster_host
+from sophia.model.models import LLM_VARIABLES, REPOSITORY, URL_PATH
 
 APPLICATION = "imported"
 POOL = "imported-default"

@@ -13,7 +13,7 @@ from typing import Any
 import yaml
 
 from sophia.importer.mapping import APPLICATION, GPU_POOL, POOL, UNPINNED_TAG, ImportResult
-from sophia.spec.models import API_VERSION
+from sophia.model.models import API_VERSION
 
 ENVIRONMENT = "imported"
 RELEASE = "imported"

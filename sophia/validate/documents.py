@@ -2,7 +2,7 @@
 
 The fast path is libyaml (`yaml.CSafeLoader`) composing nodes in C, and the values built from
 those nodes here, without PyYAML's per-node Python constructor calls, plus a duplicate-key check:
-0.15 s for the 489 files of dist/, against ~0.2 s for `sophia.spec.yamlsafe.load_documents`
+0.15 s for the 489 files of dist/, against ~0.2 s for `sophia.model.yamlsafe.load_documents`
 (events, with line numbers and limits) and for `yaml.load_all`. The hardened reader is still
 used where it matters:
 
@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from sophia.spec.yamlsafe import YamlProblem, load_documents, load_text
+from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
 
 from .report import FieldPath, Finding, with_line
 from .settings import MAX_FILE_BYTES, YAML_SUFFIXES

@@ -19,8 +19,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from sophia.errors import Problem, SpecError
-from sophia.spec import models as m
-from sophia.spec.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
+from sophia.model import models as m
+from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sophia.spec import models as m
+from sophia.model import models as m
 
 FILES = {
     "service-catalog.schema.json": m.ServiceCatalog,
