@@ -16,6 +16,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 if __name__ == "__main__":
-    from sophia.cdk8s_app import run
+    from sophia.runtime import short_lived
 
-    sys.exit(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))
+    with short_lived():
+        from sophia.cdk8s_app import run
+
+        sys.exit(run(HERE / "environments", HERE / "dist", os.environ.get("CDK8S_OUTDIR")))

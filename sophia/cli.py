@@ -169,4 +169,7 @@ def schema(out: Path, check: bool) -> None:
 
 def main() -> None:
     """The `sophia` script (click handles a reader that goes away, `sophia validate | head`)."""
-    cli(prog_name="sophia")
+    from sophia.runtime import short_lived
+
+    with short_lived():
+        cli(prog_name="sophia")

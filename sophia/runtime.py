@@ -1,16 +1,25 @@
-"""The jsii runtime, started early and once.
+"""The process around the work: the jsii runtime started early, and a process tuned to run once.
 
 Starting the jsii runtime (cdk8s's Node.js processes) costs ~0.5 s, mostly waiting for Node.js.
 `main.py`, `sophia synth` and `sophia check` call `start()` before importing the rest of sophia
 (pydantic's models alone take ~0.3 s to build), so the two overlap; `pipeline.compile_tree` joins
-it (and starts it, for `sophia diff` and library callers).
+it (and starts it, for `sophia diff` and library callers). Both entry points (`sophia` and the
+cdk8s app) run inside `short_lived()`.
+
+The two settings `short_lived()` makes exist only for speed; each stays while paired runs show it
+pays (benchmarks/README.md has the figures).
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import gc
 import importlib
 import os
+import sys
 import threading
+from collections.abc import Iterator
 
 _thread: threading.Thread | None = None
 
@@ -40,3 +49,44 @@ def start() -> threading.Thread:
         _thread.start()
         imported.wait()  # see the docstring
     return _thread
+
+
+GC_THRESHOLD = (200_000, 30, 30)
+"""Cycle collection after 200,000 new objects instead of CPython's 700 (mypy uses the same)."""
+
+
+@contextlib.contextmanager
+def short_lived() -> Iterator[None]:
+    """Run the body as a command that builds many objects once and then ends.
+
+    * The cycle collector runs less often (`GC_THRESHOLD`): with CPython's default it keeps
+      walking the objects that survive (pydantic's models, jsii's classes, parsed manifests);
+      sophia's objects rarely form cycles and reference counting frees them either way.
+    * The process ends without the interpreter's teardown, which frees every module and object
+      one by one and decides nothing. An exit handler registered here, before any other (jsii
+      registers its own when it starts), runs last: after every other handler (jsii's stops its
+      Node.js processes), it flushes standard output and error and ends the process with
+      `os._exit`, keeping the exit status the body ended with. Files sophia writes are closed
+      when written.
+    """
+    gc.set_threshold(*GC_THRESHOLD)
+    status = [1]  # what Python itself exits with after an uncaught exception
+
+    def exit_now() -> None:
+        for stream in (sys.stdout, sys.stderr):
+            # the reader went away (`sophia validate | head`), or the stream is closed: nothing to say
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+        os._exit(status[0])
+
+    atexit.register(exit_now)
+    try:
+        yield
+    except SystemExit as exc:
+        status[0] = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        raise
+    except KeyboardInterrupt:
+        status[0] = 130
+        raise
+    else:
+        status[0] = 0
