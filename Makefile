@@ -6,8 +6,14 @@ BIN := $(VENV)/bin
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CDK8S_CHECK_UPGRADE := false
 export PYTHONDONTWRITEBYTECODE := 1
+# The add-ons' CRDs (<project>/<release>/*.yaml). `make crds` fetches the pinned releases into .crds/.
+ifeq ($(SOPHIA_CRDS),)
+ifneq ($(wildcard .crds),)
+export SOPHIA_CRDS := $(CURDIR)/.crds
+endif
+endif
 
-.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean
+.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean crds
 
 $(BIN)/sophia: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +50,9 @@ check: test lint checkov  ## what CI runs
 	$(BIN)/sophia check
 	$(BIN)/sophia validate dist
 
+crds: setup  ## download the CRDs of the pinned add-on releases into .crds/ (crds.lock.yaml: by commit, sha256 checked)
+	$(BIN)/sophia crds fetch --out .crds
+
 checkov: $(CHECKOV)  ## the independent judge: 0 failed checks on dist/ (skips and reasons in .checkov.yaml)
 	$(CHECKOV) -d dist --config-file .checkov.yaml
 
@@ -66,4 +75,4 @@ lock:  ## re-pin every Python package after editing pyproject.toml
 	 /tmp/sophia-lock/bin/pip freeze --all --exclude-editable | grep -v '^pip==') > requirements.lock
 
 clean:
-	rm -rf $(VENV) .venv-checkov node_modules .cdk8s.out
+	rm -rf $(VENV) .venv-checkov node_modules .cdk8s.out .crds .schemas

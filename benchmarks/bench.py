@@ -37,14 +37,14 @@ import yaml
 
 REPO = Path(__file__).resolve().parent.parent
 BIN = REPO / ".venv" / "bin"
-CRDS = Path(os.environ.get("SOPHIA_CRD_SCHEMAS") or REPO.parent / "shared" / "schemas" / "crds")
+CRDS = Path(os.environ.get("SOPHIA_CRDS") or REPO.parent / "shared" / "crds")
 ENV = {
     **os.environ,
     "PATH": f"{BIN}:{os.environ.get('PATH', '')}",
     "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
     "CDK8S_CHECK_UPGRADE": "false",
     "PYTHONDONTWRITEBYTECODE": "1",
-    "SOPHIA_CRD_SCHEMAS": str(CRDS),
+    "SOPHIA_CRDS": str(CRDS),
 }
 MIB = 2**20
 PAGE = os.sysconf("SC_PAGE_SIZE")

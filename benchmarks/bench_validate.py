@@ -1,8 +1,8 @@
 """Benchmark `sophia validate`: generate 1,000 and 10,000 manifest files and print the time taken.
 
-A script, not a test: `python benchmarks/bench_validate.py [--catalog DIR]` (default: $SOPHIA_CRD_SCHEMAS).
+A script, not a test: `python benchmarks/bench_validate.py [--crds DIR]` (default: $SOPHIA_CRDS; releases pinned by environments/).
 Files vary over Deployment, Service, StatefulSet, ConfigMap, NetworkPolicy, Argo CD Application
-and ExternalSecret (the last two only when a CRD catalog is given), with varied names and values.
+and ExternalSecret (the last two only when a CRD folder is given), with varied names and values.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from sophia.validate.command import check_paths
+from sophia.validate.command import check_paths, crd_catalog
 
 _POD = """\
     metadata:
@@ -65,17 +65,17 @@ def generate(folder: Path, count: int, with_crds: bool) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--catalog", default=os.environ.get("SOPHIA_CRD_SCHEMAS"))
+    parser.add_argument("--crds", default=os.environ.get("SOPHIA_CRDS"))
     parser.add_argument("--counts", default="1000,10000")
     args = parser.parse_args()
     for count in (int(c) for c in args.counts.split(",")):
         with tempfile.TemporaryDirectory() as tmp:
             root = Path(tmp)
             (root / ".git").mkdir()
-            generate(root, count, bool(args.catalog))
+            generate(root, count, bool(args.crds))
             for label, with_policy in (("schema only", False), ("schema + policy", True)):
                 start = time.perf_counter()
-                report = check_paths([str(root)], args.catalog, policy=with_policy, repo_root=root)
+                report = check_paths([str(root)], crd_catalog(Path(args.crds) if args.crds else None), policy=with_policy, repo_root=root)
                 elapsed = time.perf_counter() - start
                 print(
                     f"{count:>6} files  {label:<16} {elapsed:6.2f} s  {count / elapsed:8.0f} files/s  "

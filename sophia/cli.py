@@ -32,6 +32,7 @@ _LAZY = {
     "policy": "sophia.validate.command:policy",
     "diff": "sophia.diff.command:diff",
     "import": "sophia.importer.command:import_",
+    "crds": "sophia.validate.crds_command:crds",
 }
 """Commands in their own packages, imported only when run (start-up time is part of every synth)."""
 

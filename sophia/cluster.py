@@ -1,9 +1,9 @@
 """Cluster-wide objects: what every environment on a cluster shares.
 
-`dist/clusters/<cluster>/` holds the cluster's own Argo CD project and root application, the add-ons
-as Helm-source Applications with pinned chart versions (Argo CD itself, cert-manager, External
-Secrets Operator, the NVIDIA device plugin with GPU Feature Discovery) in the lowest sync waves so
-their CRDs exist before anything uses them, and the `nvidia` RuntimeClass. Environments never emit
+`dist/clusters/<cluster>/` holds the cluster's own Argo CD project and root application, one
+Application per add-on of the Cluster file (a pinned Helm chart, or the add-on project's own
+manifests at its release tag) in the lowest sync waves so that their CRDs exist before anything
+uses them, and the `nvidia` RuntimeClass. Environments never emit
 cluster-wide objects two environments would fight over.
 """
 
@@ -15,21 +15,9 @@ from sophia.constructs._base import SophiaConstruct
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
-from sophia.model.models import Cluster
+from sophia.model.models import Addon, Cluster
 
 CLUSTERS_FOLDER = "clusters"
-HELM_REPOS = {
-    "argo-cd": "https://argoproj.github.io/argo-helm",
-    "cert-manager": "https://charts.jetstack.io",
-    "external-secrets": "https://charts.external-secrets.io",
-    "nvidia-device-plugin": "https://nvidia.github.io/k8s-device-plugin",
-}
-ADDON_NAMESPACES = {
-    "argo-cd": "argocd",
-    "cert-manager": "cert-manager",
-    "external-secrets": "external-secrets",
-    "nvidia-device-plugin": "nvidia-device-plugin",
-}
 CLUSTER_KINDS = (
     ("", "Namespace"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
@@ -40,44 +28,6 @@ CLUSTER_KINDS = (
     ("node.k8s.io", "RuntimeClass"),
     ("nfd.k8s-sigs.io", "NodeFeatureRule"),
 )
-APPLICATION_HEALTH = """\
-hs = {}
-hs.status = "Progressing"
-hs.message = ""
-if obj.status ~= nil and obj.status.health ~= nil then
-  hs.status = obj.status.health.status
-  if obj.status.health.message ~= nil then
-    hs.message = obj.status.health.message
-  end
-end
-return hs
-"""
-
-
-def _values(addon: str, cluster: Cluster) -> str:
-    """Helm values of an add-on (YAML text)."""
-    if addon == "argo-cd":
-        lines = ["configs:", "  cm:",
-                 "    # Sync waves between Applications need Argo CD to assess an Application's health.",
-                 "    resource.customizations.health.argoproj.io_Application: |"]
-        lines += ["      " + line for line in APPLICATION_HEALTH.splitlines()]
-        return "\n".join(lines) + "\n"
-    if addon == "cert-manager":
-        return "crds:\n  enabled: true\n  keep: true\n"
-    if addon == "external-secrets":
-        return "installCRDs: true\n"
-    gpu_pools = sorted(
-        (k, v) for pool in cluster.spec.node_pools.values() if pool.gpu for k, v in pool.labels.items()
-    )
-    values = ["gfd:", "  enabled: true", "runtimeClassName: nvidia",
-              "tolerations:", "  - key: nvidia.com/gpu", "    operator: Exists", "    effect: NoSchedule"]
-    if gpu_pools:
-        key = gpu_pools[0][0]
-        values += ["affinity:", "  nodeAffinity:", "    requiredDuringSchedulingIgnoredDuringExecution:",
-                   "      nodeSelectorTerms:", "        - matchExpressions:", f"            - key: {key}",
-                   "              operator: In", "              values:"]
-        values += [f"                - {v}" for k, v in gpu_pools if k == key]
-    return "\n".join(values) + "\n"
 
 
 def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
@@ -90,39 +40,23 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     base = f"{CLUSTERS_FOLDER}/{name}"
     argo_ns = cluster.spec.argocd.namespace
     project = f"cluster-{name}"
-    versions = cluster.spec.addons
-    addons = {
-        "argo-cd": versions.argo_cd,
-        "cert-manager": versions.cert_manager,
-        "external-secrets": versions.external_secrets,
-        "nvidia-device-plugin": versions.nvidia_device_plugin,
-    }
+    addons = cluster.spec.addons
+    repos = {source.repo_url} | {_repository(addon) for addon in addons.values()}
     ArgoProject(scope, "project", folder=f"{base}/argocd", props=ArgoProjectProps(
         name=project,
         namespace=argo_ns,
         cluster=name,
-        description=f"Cluster-wide add-ons of {name}: pinned Helm charts and {source.repo_url}",
-        source_repos=tuple(sorted({source.repo_url, *HELM_REPOS.values()})),
-        namespaces=tuple(sorted({argo_ns, *ADDON_NAMESPACES.values()})),
+        description=f"Cluster-wide add-ons of {name}: pinned releases and {source.repo_url}",
+        source_repos=tuple(sorted(repos)),
+        namespaces=tuple(sorted({argo_ns, *(a.namespace for a in addons.values())})),
         cluster_resources=CLUSTER_KINDS,
     ))
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": source.repo_url,
         "revision": source.target_revision, "cluster": name,
     }
-    waves = {"argo-cd": -30, "cert-manager": -25, "external-secrets": -25, "nvidia-device-plugin": -25}
-    for addon, version in addons.items():
-        ArgoApplication(scope, f"addon-{addon}", folder=f"{base}/argocd", props=ArgoApplicationProps(
-            **common,
-            name=f"addon-{addon}",
-            component="cluster-addon",
-            path="",
-            dest_namespace=ADDON_NAMESPACES[addon],
-            wave=waves[addon],
-            helm=(HELM_REPOS[addon], addon, version),
-            helm_values=_values(addon, cluster),
-            sync_options=("CreateNamespace=true", "ServerSideApply=true", "PruneLast=true"),
-        ))
+    for addon_name, addon in sorted(addons.items()):
+        ArgoApplication(scope, f"addon-{addon_name}", folder=f"{base}/argocd", props=_addon_props(addon_name, addon, common))
     path = source.path.rstrip("/")
     if any(pool.gpu for pool in cluster.spec.node_pools.values()):
         NvidiaRuntimeClass(scope, "runtime-class", folder=f"{base}/runtime", props=NvidiaRuntimeClassProps())
@@ -131,7 +65,7 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
             name=f"cluster-{name}-runtime",
             component="cluster-runtime",
             path=f"{path}/{base}/runtime",
-            dest_namespace="nvidia-device-plugin",
+            dest_namespace=argo_ns,
             wave=-20,
         ))
     ArgoApplication(scope, "root", folder=f"{base}/argocd", props=ArgoApplicationProps(
@@ -142,3 +76,30 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         dest_namespace=argo_ns,
         wave=-40,
     ))
+
+
+def _addon_props(name: str, addon: Addon, common: dict[str, Any]) -> ArgoApplicationProps:
+    """The Application installing one add-on: its chart, or its project's manifests at the release tag."""
+    if addon.chart is not None:
+        source: dict[str, Any] = {"repo_url": addon.chart.repo, "revision": addon.chart.version,
+                                  "chart": addon.chart.name, "helm_values": addon.values}
+    else:
+        assert addon.git is not None  # the model holds exactly one of the two
+        source = {"repo_url": addon.git.repo_url, "revision": addon.release, "path": addon.git.path,
+                  "kustomize": addon.kustomize}
+    return ArgoApplicationProps(
+        **{**common, **source},
+        name=f"addon-{name}",
+        component="cluster-addon",
+        dest_namespace=addon.namespace,
+        wave=addon.wave,
+        sync_options=("CreateNamespace=true", "ServerSideApply=true", "PruneLast=true"),
+    )
+
+
+def _repository(addon: Addon) -> str:
+    """The repository an add-on is installed from (the AppProject allows exactly these)."""
+    if addon.chart is not None:
+        return addon.chart.repo
+    assert addon.git is not None  # the model holds exactly one of the two
+    return addon.git.repo_url

@@ -11,6 +11,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SOPHIA = REPO / ".venv" / "bin" / "sophia"
+CRDS = os.environ.get("SOPHIA_CRDS", "")
+"""The add-ons' real CRDs (`<project>/<release>/*.yaml`); `.ci/run` passes ../shared/crds, `make crds` fetches them."""
+needs_crds = pytest.mark.skipif(
+    not CRDS, reason="SOPHIA_CRDS is unset: the add-ons' real CRDs (<project>/<release>/*.yaml) are needed here "
+    "(`make crds` downloads the pinned releases into .crds/)"
+)
 CLI_TIMEOUT = 20.0
 """A guard against hangs, not a timed assertion: every bad input should fail in well under a second or two."""
 
@@ -29,6 +35,14 @@ def run_sophia(*args: str, cwd: Path, timeout: float = CLI_TIMEOUT) -> subproces
     """The real `sophia` command line, as a user runs it."""
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20", "PYTHONDONTWRITEBYTECODE": "1"}
     return subprocess.run([str(SOPHIA), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def pinned_crds(environments: Path = REPO / "environments"):  # type: ignore[no-untyped-def]
+    """The CRDs (from SOPHIA_CRDS, or none) of the add-on releases `environments` pins."""
+    from sophia.validate import crd_catalog
+    from sophia.validate.command import pins_of
+
+    return crd_catalog(Path(CRDS) if CRDS else None, pins_of(environments))
 
 
 @pytest.fixture

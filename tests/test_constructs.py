@@ -153,7 +153,7 @@ def test_argo_cd_objects(out: dict[str, Any]) -> None:
         {"group": "", "kind": "Namespace"}, {"group": "external-secrets.io", "kind": "ClusterSecretStore"},
         {"group": "cert-manager.io", "kind": "ClusterIssuer"}]
     app = out["staging/argocd/Application-staging-apps.yaml"]
-    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    assert app["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io/foreground"]
     assert app["spec"]["syncPolicy"]["automated"] == {"prune": True, "selfHeal": True}
     assert app["spec"]["syncPolicy"]["retry"]["limit"] == 5
     assert app["spec"]["source"]["path"] == "dist/staging/apps"

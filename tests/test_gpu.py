@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
 from sophia.pipeline import compile_tree
@@ -166,10 +166,11 @@ def test_placement_per_gpu_model() -> None:
     assert real["clusters/sophia-k3s/runtime/RuntimeClass-nvidia.yaml"]["handler"] == "nvidia"
 
 
-def test_addons_are_pinned_helm_applications_in_the_lowest_waves() -> None:
+def test_addons_are_pinned_applications_in_the_lowest_waves() -> None:
     real = _real()
     addons = {p: o for p, o in real.items() if p.startswith("clusters/sophia-k3s/argocd/Application-addon-")}
-    assert {o["spec"]["source"]["chart"] for o in addons.values()} == {"argo-cd", "cert-manager", "external-secrets", "nvidia-device-plugin"}
+    assert {o["metadata"]["name"] for o in addons.values()} == {
+        "addon-argo-cd", "addon-cert-manager", "addon-external-secrets", "addon-nvidia-device-plugin"}
     env_waves = [int(o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
                  for p, o in real.items() if o["kind"] == "Application" and not p.startswith("clusters/")]
     for path, app in addons.items():
@@ -178,12 +179,14 @@ def test_addons_are_pinned_helm_applications_in_the_lowest_waves() -> None:
         assert "*" not in version and "x" not in version, path
         assert int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) < min(env_waves)
     argocd = addons["clusters/sophia-k3s/argocd/Application-addon-argo-cd.yaml"]
-    assert "resource.customizations.health.argoproj.io_Application" in argocd["spec"]["source"]["helm"]["values"]
+    assert argocd["spec"]["source"]["targetRevision"] == "v3.5.1", "Argo CD's own manifests at the release tag"
+    [patch] = argocd["spec"]["source"]["kustomize"]["patches"]
+    assert "resource.customizations.health.argoproj.io_Application" in patch["patch"]
 
 
-@pytest.mark.skipif(not os.environ.get("SOPHIA_CRD_SCHEMAS"), reason="SOPHIA_CRD_SCHEMAS is not set (the CRD catalog)")
+@needs_crds
 def test_addon_applications_are_valid_against_the_argo_cd_schema() -> None:
     from sophia.validate import validate_paths
 
-    report = validate_paths([ROOT / "dist/clusters"])
+    report = validate_paths([ROOT / "dist/clusters"], pinned_crds())
     assert report.ok and len(report.resources) >= 7, report.summary()

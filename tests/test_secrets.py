@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
 from sophia.model.loader import load
@@ -187,13 +187,13 @@ def test_real_dist_holds_no_secret_and_only_the_gateway_holds_provider_keys() ->
     assert gateways == 2, "one gateway per environment"
 
 
-@pytest.mark.skipif(not os.environ.get("SOPHIA_CRD_SCHEMAS"), reason="SOPHIA_CRD_SCHEMAS is not set (the CRD catalog)")
-def test_secret_objects_are_valid_against_the_crd_schemas() -> None:
+@needs_crds
+def test_secret_objects_are_valid_against_the_pinned_external_secrets_crds() -> None:
     from sophia.validate import validate_paths
 
     paths = [p for p in (ROOT / "dist").rglob("*.yaml") if p.name.startswith(("ExternalSecret-", "ClusterSecretStore-"))]
     assert len(paths) >= 6
-    report = validate_paths(paths)
+    report = validate_paths(paths, pinned_crds())
     assert report.ok, report.summary()
 
 

@@ -12,16 +12,25 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from sophia.validate import CatalogError, UsageError, validate_paths
-from sophia.validate.command import policy, validate
+from sophia.validate import CatalogError, CrdCatalog, Release, UsageError, crd_catalog, validate_paths
+from sophia.validate.command import pins_of, policy, validate
 
 FIXTURES = Path(__file__).parent / "fixtures" / "validate"
 GOOD = FIXTURES / "good"
 OWN_CRDS = FIXTURES / "crds"
-CATALOG = os.environ.get("SOPHIA_CRD_SCHEMAS", "")
-needs_catalog = pytest.mark.skipif(
-    not CATALOG, reason="SOPHIA_CRD_SCHEMAS is unset: point it at a CRDs-catalog folder to check Argo CD/ESO schemas"
+WIDGETS_V1 = Release(addon="widgets", project="widgets", release="v1.0.0", groups=("example.com",))
+WIDGETS_V2 = Release(addon="widgets", project="widgets", release="v2.0.0", groups=("example.com",))
+OWN = CrdCatalog(OWN_CRDS, (WIDGETS_V1,))
+REPO = Path(__file__).resolve().parents[1]
+CRDS = os.environ.get("SOPHIA_CRDS", "")
+needs_crds = pytest.mark.skipif(
+    not CRDS, reason="SOPHIA_CRDS is unset: the add-ons' real CRDs (<project>/<release>/*.yaml) are needed here"
 )
+
+
+def pinned() -> CrdCatalog:
+    """The real CRDs of the releases environments/ pins."""
+    return crd_catalog(Path(CRDS), pins_of(REPO / "environments"))
 
 DEPLOYMENT = """\
 apiVersion: apps/v1
@@ -63,8 +72,7 @@ BROKEN_BUILTIN = [
     ),
     (
         "apiVersion: example.org/v1\nkind: Gadget\nmetadata: {name: g}\n",
-        [("", "no schema for Gadget example.org/v1: not a Kubernetes 1.33 kind and no "
-              f"{OWN_CRDS}/example.org/gadget_v1.json in the CRD catalog")],
+        [("", "no add-on of the cluster installs the API group 'example.org' (pinned: widgets v1.0.0)")],
     ),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '1'}\ndata: {b: '2'}\n", [("", "duplicate key 'data'")]),
     ("kind: ConfigMap\nmetadata: {name: c}\n", [("apiVersion", "missing apiVersion")]),
@@ -86,35 +94,109 @@ BROKEN_BUILTIN = [
          "metadata-typo", "every-error-reported"],
 )
 def test_broken_builtin_manifests_are_caught(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
-    report = validate_paths([_write(tmp_path, text)], OWN_CRDS)
+    report = validate_paths([_write(tmp_path, text)], OWN)
     assert _errors(report) == expected
     assert not report.ok
 
 
 def test_errors_carry_file_document_kind_name_and_line(tmp_path: Path) -> None:
     path = _write(tmp_path, "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n---\n" + DEPLOYMENT.replace("image:", "imagee:"))
-    [finding] = validate_paths([path], OWN_CRDS).errors
+    [finding] = validate_paths([path], OWN).errors
     assert (finding.file, finding.document, finding.kind, finding.name, finding.line) == (str(path), 2, "Deployment", "api", 15)
 
 
+OF = " (Widget example.com/v1 of widgets v1.0.0)"
 OWN_CRD_CASES = [
     ("spec: {size: 3}", []),
-    ("spec: {size: 3, colour: red}", [("spec.colour", 'unknown field "colour"')]),
+    ("spec: {size: 3, colour: 3}", [("spec.colour", "expected string, got integer 3" + OF)]),
+    ("spec: {size: 3, flavour: red}", [("spec.flavour", 'unknown field "flavour"' + OF)]),
     ("spec: {size: 3, labels: {tier: web, anything: goes}}", []),
-    ("spec: {}", [("spec", 'missing required field "size"')]),
-    ("spec: {size: 3}\nmetadata: {name: w, lables: {}}", [("metadata.lables", 'unknown field "lables"')]),
+    ("spec: {}", [("spec", 'missing required field "size"' + OF)]),
+    ("spec: {size: 3}\nmetadata: {name: w, lables: {}}", [("metadata.lables", 'unknown field "lables"' + OF)]),
+    ("spec: {size: 0}", [("spec.size", "0 is less than the minimum of 1" + OF)]),
+    ("spec: {size: 3, mode: Sliding}", [("spec.mode", "'Sliding' is not one of 'Fixed', 'Elastic'" + OF)]),
+    ("spec: {size: 3, port: http}", []),
+    ("spec: {size: 3, port: 8080}", []),
+    ("spec: {size: 3, port: true}", [("spec.port", 'true is not valid under any of the schemas listed in the \'anyOf\' keyword' + OF)]),
+    ("spec: {size: 3, colour: null}", []),
+    ("spec: {size: 3, maxSize: null}", []),  # the API server drops a null it cannot hold (no default)
+    ("spec: {size: 3, mode: null}", []),  # ... or puts the default in its place
+    ("spec: {size: 3, since: '2026-12-03T10:00:00Z', certificate: aGk=}", []),
+    ("spec: {size: 3, since: yesterday}", [("spec.since", '"yesterday" is not a "k8s-date-time"' + OF)]),
+    ("spec: {size: 3, certificate: 'not base64!'}", [("spec.certificate", '"not base64!" is not a "k8s-byte"' + OF)]),
+    ("spec: {size: 3, ports: [{name: a, number: 1}, {name: a, number: 2}]}", [("spec.ports[1]", 'Duplicate value: {"name":\'a\'}' + OF)]),
+    ("spec: {size: 3, tags: [x, y, x]}", [("spec.tags[2]", "Duplicate value: 'x'" + OF)]),
+    ("spec: {size: 3, template: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}}", []),
+    ("spec: {size: 3, template: {metadata: {name: c}}}",
+     [("spec.template", 'missing required field "apiVersion"' + OF), ("spec.template", 'missing required field "kind"' + OF)]),
+    ("spec: {size: 5, maxSize: 4}", [("spec", "size must not exceed maxSize (rule: !has(self.maxSize) || self.size <= self.maxSize)" + OF)]),
+    ("spec: {size: 3, mode: Fixed}", [("spec.port", "a Fixed widget needs a port (rule: self.mode != 'Fixed' || has(self.port))" + OF)]),
 ]
 
 
 @pytest.mark.parametrize(
     ("body", "expected"),
     OWN_CRD_CASES,
-    ids=["valid", "closed-by-strict", "preserve-unknown-fields-stays-open", "required", "metadata-is-objectmeta"],
+    ids=["valid", "nullable-still-typed", "closed-by-strict", "preserve-unknown-fields-stays-open", "required",
+         "metadata-is-objectmeta", "minimum", "enum", "int-or-string-string", "int-or-string-int", "int-or-string-bool",
+         "nullable", "null-dropped", "null-defaulted", "formats-valid", "date-time", "byte", "list-map-keys", "list-set",
+         "embedded-resource", "embedded-resource-needs-kind", "cel-rule", "cel-field-path-and-default"],
 )
-def test_own_crd_schema_is_applied_strictly(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:
+def test_own_crd_schema_is_applied_as_the_api_server_applies_it(tmp_path: Path, body: str, expected: list[tuple[str, str]]) -> None:
     text = "apiVersion: example.com/v1\nkind: Widget\n"
     text += body if "metadata" in body else "metadata: {name: w}\n" + body
-    assert _errors(validate_paths([_write(tmp_path, text + "\n")], OWN_CRDS)) == expected
+    assert _errors(validate_paths([_write(tmp_path, text + "\n")], OWN)) == expected
+
+
+def test_a_default_is_applied_before_the_rules(tmp_path: Path) -> None:
+    """mode defaults to Elastic, so the Fixed-needs-a-port rule holds without a port."""
+    report = validate_paths([_write(tmp_path, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n")], OWN)
+    assert report.ok and report.evaluated_rules == 2
+
+
+def test_a_rule_with_a_function_the_library_lacks_is_listed_not_passed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3, name: Big}\n")
+    report = validate_paths([path], OWN)
+    assert [(u.kind, u.rule, u.reason, u.objects) for u in report.unevaluated] == [(
+        "Widget example.com/v1", "!has(self.name) || self.name.lowerAscii() == self.name",
+        "uses Kubernetes CEL functions the library lacks: lowerAscii()", 1,
+    )]
+    assert report.summary() == "1 resources, 1 valid, 0 invalid, 0 errors; CEL rules: 2 evaluated, 1 not evaluated"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata: {name: w}\n",
+         [("", "widgets v1.0.0 does not serve Widget example.com/v1alpha1 (served: v1)")]),
+        ("apiVersion: example.com/v2\nkind: Widget\nmetadata: {name: w}\n",
+         [("", "widgets v1.0.0 does not define Widget example.com/v2 (served: v1)")]),
+        ("apiVersion: example.com/v1\nkind: Sprocket\nmetadata: {name: s}\n",
+         [("", "widgets v1.0.0 defines no kind Sprocket in API group example.com")]),
+        ("apiVersion: example.com/v1\nkind: GadgetPool\nmetadata: {name: g, namespace: core}\nspec: {size: 1}\n",
+         [("metadata.namespace", "GadgetPool is cluster-scoped: it takes no namespace (GadgetPool example.com/v1 of widgets v1.0.0)")]),
+    ],
+    ids=["unserved-version", "unknown-version", "unknown-kind", "cluster-scoped"],
+)
+def test_only_what_the_release_serves_is_accepted(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
+    assert _errors(validate_paths([_write(tmp_path, text)], OWN)) == expected
+
+
+def test_a_field_of_a_later_release_is_refused_naming_the_release(tmp_path: Path) -> None:
+    path = _write(tmp_path, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3, shape: round}\n")
+    assert _errors(validate_paths([path], OWN)) == [("spec.shape", 'unknown field "shape" (Widget example.com/v1 of widgets v1.0.0)')]
+    assert validate_paths([path], CrdCatalog(OWN_CRDS, (WIDGETS_V2,))).ok
+
+
+def test_a_pinned_release_without_crds_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\nspec: {size: 3}\n")
+    missing = Release(addon="widgets", project="widgets", release="v9.9.9", groups=("example.com",))
+    assert _errors(validate_paths([path], CrdCatalog(OWN_CRDS, (missing,)))) == [(
+        "", f"Widget (example.com) is defined by widgets v9.9.9, whose CRDs are not in {OWN_CRDS} (no folder widgets/v9.9.9)"
+    )]
+    assert _errors(validate_paths([path], CrdCatalog(None, (missing,)))) == [
+        ("", "Widget (example.com) is defined by widgets v9.9.9, and no CRD folder is given")
+    ]
 
 
 FILE_PROBLEMS = [
@@ -128,59 +210,60 @@ FILE_PROBLEMS = [
 def test_unreadable_files_are_reported_not_raised(tmp_path: Path, data: bytes, message: str) -> None:
     path = tmp_path / "broken.yaml"
     path.write_bytes(data)
-    report = validate_paths([path], OWN_CRDS)
+    report = validate_paths([path], OWN)
     assert [(f.document, f.rule, f.message[: len(message)]) for f in report.errors] == [(0, "YAML", message)]
     assert report.summary() == "1 resources, 0 valid, 1 invalid, 1 errors"
 
 
-def test_bad_path_and_missing_catalog_are_usage_errors(tmp_path: Path) -> None:
+def test_bad_path_and_missing_crd_folder_are_usage_errors(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such file or folder"):
-        validate_paths([tmp_path / "nope"], OWN_CRDS)
-    with pytest.raises(CatalogError, match="CRD schema catalog folder not found"):
-        validate_paths([tmp_path], tmp_path / "no-catalog")
+        validate_paths([tmp_path / "nope"], OWN)
+    with pytest.raises(CatalogError, match="CRD folder not found"):
+        crd_catalog(tmp_path / "no-crds", pins_of(REPO / "environments"))
 
 
-@needs_catalog
+@needs_crds
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         (
             "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: {name: a}\nspec:\n  project: p\n"
             "  destination: {namespace: x}\n  source: {repoURL: r, path: p}\n  syncPolicy: {automated: {selfheal: true}}\n",
-            [("spec.syncPolicy.automated.selfheal", 'unknown field "selfheal"')],
+            [("spec.syncPolicy.automated.selfheal", 'unknown field "selfheal" (Application argoproj.io/v1alpha1 of argo-cd v3.5.1)')],
         ),
         (
             "apiVersion: external-secrets.io/v1\nkind: ExternalSecret\nmetadata: {name: e}\nspec:\n"
             "  secretStoreRef: {name: vault, kind: ClusterSecretStore}\n  refreshIntervall: 1h\n",
-            [("spec.refreshIntervall", 'unknown field "refreshIntervall"')],
+            [("spec.refreshIntervall", 'unknown field "refreshIntervall" (ExternalSecret external-secrets.io/v1 of external-secrets v2.9.0)')],
         ),
     ],
     ids=["argocd-selfheal", "externalsecret-typo"],
 )
 def test_broken_custom_resources_are_caught(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
-    assert _errors(validate_paths([_write(tmp_path, text)], CATALOG)) == expected
+    assert _errors(validate_paths([_write(tmp_path, text)], pinned())) == expected
 
 
-@needs_catalog
+@needs_crds
 def test_good_manifests_pass() -> None:
-    report = validate_paths([GOOD], CATALOG)
+    report = validate_paths([GOOD], pinned())
     assert report.errors == ()
     assert report.summary() == "7 resources, 7 valid, 0 invalid, 0 errors"
 
 
-@needs_catalog
+@needs_crds
 def test_cli_validate_good_set_exits_0() -> None:
-    result = CliRunner().invoke(validate, [str(GOOD), "--schema-location", CATALOG, "--repo-root", str(GOOD)])
+    result = CliRunner().invoke(validate, [str(GOOD), "--crds", CRDS, "--environments", str(REPO / "environments"),
+                                           "--repo-root", str(GOOD)])
     assert result.exit_code == 0, result.output
     assert result.output.strip() == "7 resources, 7 valid, 0 invalid, 0 errors"
 
 
 def test_cli_validate_reports_errors_as_json_and_exits_1(tmp_path: Path) -> None:
     _write(tmp_path, DEPLOYMENT.replace("image:", "imagee:"))
-    result = CliRunner().invoke(validate, [str(tmp_path), "--schema-location", str(OWN_CRDS), "--no-policy", "-o", "json"])
+    result = CliRunner().invoke(validate, [str(tmp_path), "--crds", str(OWN_CRDS), "--no-policy", "-o", "json"])
     assert result.exit_code == 1
     body = json.loads(result.output)
-    assert body["summary"] == {"resources": 1, "valid": 0, "invalid": 1, "errors": 1, "waived": 0}
+    assert body["summary"] == {"resources": 1, "valid": 0, "invalid": 1, "errors": 1, "waived": 0, "cel_rules_evaluated": 0}
     assert [(f["path"], f["message"], f["kind"], f["name"]) for f in body["findings"]] == [
         ("spec.template.spec.containers[0].imagee", 'unknown field "imagee"', "Deployment", "api")
     ]
@@ -189,10 +272,11 @@ def test_cli_validate_reports_errors_as_json_and_exits_1(tmp_path: Path) -> None
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["does-not-exist", "--schema-location", str(OWN_CRDS)], "error: does-not-exist: no such file or folder"),
-        ([str(GOOD), "--schema-location", "no-such-catalog"], "error: no-such-catalog: CRD schema catalog folder not found"),
+        (["does-not-exist", "--crds", str(OWN_CRDS)], "error: does-not-exist: no such file or folder"),
+        ([str(GOOD), "--crds", "no-such-folder"], "error: no-such-folder: CRD folder not found"),
+        ([str(GOOD), "--environments", "no-such-folder"], "error: no-such-folder: no environments folder"),
     ],
-    ids=["bad-path", "missing-catalog"],
+    ids=["bad-path", "missing-crds", "missing-environments"],
 )
 def test_cli_usage_errors_exit_2(args: list[str], message: str) -> None:
     result = CliRunner().invoke(validate, args)
@@ -285,7 +369,7 @@ def test_a_failed_child_process_leaves_its_part_to_this_one(
     assert capfd.readouterr().err == ""
 
 
-@needs_catalog
+@needs_crds
 def test_the_command_line_prints_the_whole_report_before_it_ends(tmp_path: Path, sophia_cli: Any) -> None:
     """`sophia` ends without interpreter teardown after validate: nothing of the report may be lost."""
     root = Path(__file__).resolve().parents[1]
@@ -293,7 +377,8 @@ def test_the_command_line_prints_the_whole_report_before_it_ends(tmp_path: Path,
     (tmp_path / "dist" / "bad.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: 1}\n")
     files = len(list((tmp_path / "dist").rglob("*.yaml")))
 
-    run = sophia_cli("validate", "dist", "-o", "json", "--repo-root", ".", "--schema-location", CATALOG, cwd=tmp_path)
+    run = sophia_cli("validate", "dist", "-o", "json", "--repo-root", ".", "--crds", CRDS,
+                     "--environments", str(REPO / "environments"), cwd=tmp_path)
 
     assert run.returncode == 1, run.stderr
     report = json.loads(run.stdout)
@@ -340,3 +425,54 @@ def test_a_library_caller_is_never_forked(tmp_path: Path, monkeypatch: pytest.Mo
     _force_fork(monkeypatch, command)
     check_paths([str(tmp_path / "dist")])
     assert started == []
+
+
+PULUMI_STORE = """\
+apiVersion: external-secrets.io/v1
+kind: ClusterSecretStore
+metadata: {name: pulumi-esc}
+spec:
+  provider:
+    pulumi:
+      organization: sophia-ai
+      project: default
+      environment: production
+%s
+"""
+AUTH = "      auth: {accessToken: {secretRef: {namespace: external-secrets, name: pulumi-esc-token, key: access-token}}}"
+ACCESS_TOKEN = "      accessToken: {secretRef: {namespace: external-secrets, name: pulumi-esc-token, key: access-token}}"
+ESO = {release: Release(addon="external-secrets", project="external-secrets", release=release,
+                        groups=("external-secrets.io", "generators.external-secrets.io")) for release in ("v0.18.2", "v2.9.0")}
+
+
+@needs_crds
+@pytest.mark.parametrize(
+    ("release", "credentials", "expected"),
+    [
+        ("v0.18.2", ACCESS_TOKEN, []),
+        ("v0.18.2", AUTH, [
+            ("spec.provider.pulumi", 'missing required field "accessToken" (ClusterSecretStore external-secrets.io/v1 of external-secrets v0.18.2)'),
+            ("spec.provider.pulumi.auth", 'unknown field "auth" (ClusterSecretStore external-secrets.io/v1 of external-secrets v0.18.2)'),
+        ]),
+        ("v2.9.0", AUTH, []),
+        ("v2.9.0", ACCESS_TOKEN, []),
+        ("v2.9.0", AUTH + "\n" + ACCESS_TOKEN, [(
+            "spec.provider.pulumi",
+            "Exactly one of 'auth' or deprecated 'accessToken' must be specified (rule: (has(self.auth) && !has(self.accessToken)) "
+            "|| (!has(self.auth) && has(self.accessToken))) (ClusterSecretStore external-secrets.io/v1 of external-secrets v2.9.0)",
+        )]),
+    ],
+    ids=["0.18-accessToken", "0.18-refuses-auth", "2.9-auth", "2.9-deprecated-accessToken", "2.9-cel-not-both"],
+)
+def test_the_pulumi_store_of_each_external_secrets_release(tmp_path: Path, release: str, credentials: str,
+                                                           expected: list[tuple[str, str]]) -> None:
+    """The store's credentials as each real release defines them (auth exists from v2.5.0)."""
+    path = _write(tmp_path, PULUMI_STORE % credentials)
+    assert _errors(validate_paths([path], CrdCatalog(Path(CRDS), (ESO[release],)))) == expected
+
+
+@needs_crds
+def test_the_committed_dist_is_accepted_with_the_pinned_crds() -> None:
+    report = validate_paths([REPO / "dist"], pinned())
+    assert report.errors == ()
+    assert report.unevaluated == () and report.evaluated_rules > 0

@@ -1,11 +1,14 @@
-"""The PR workflow: valid YAML, every action pinned by commit SHA, and the checks it promises."""
+"""The workflows: valid, free of zizmor findings, every action pinned by commit SHA, and the checks they promise."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,14 +27,44 @@ def test_every_action_is_pinned_by_commit_sha() -> None:
         assert re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", ref), ref
 
 
+BIN = Path(sys.executable).parent
+WORKFLOWS = sorted((ROOT / ".github/workflows").glob("*.yml"))
+
+
 def test_it_runs_the_promised_checks() -> None:
     runs = "\n".join(step.get("run", "") for step in _steps())
-    for command in ("make test", "sophia check", "sophia validate dist", "make checkov", "git diff --exit-code -- dist/",
+    for command in ("make check", "sophia crds fetch", "git diff --exit-code -- dist/", "sophia crds export",
                     "sophia diff --against", "--format markdown"):
         assert command in runs, command
+    make_check = (ROOT / "Makefile").read_text().split("\ncheck:", 1)[1].split("\n\n", 1)[0]
+    for part in ("test", "lint", "checkov", "sophia check", "sophia validate dist"):
+        assert part in make_check, part
     assert "kubeconform -strict" in runs
     assert "sha256sum --check" in runs, "kubeconform's download is checksum-verified"
-    assert "{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" in runs, "CRDs-catalog layout"
+    assert ".schemas/{{.Group}}/{{.ResourceKind}}_{{.ResourceAPIVersion}}.json" in runs, "the schemas sophia exports"
+    assert "-schema-location default" not in runs, "kubeconform's default location is a moving branch"
+
+
+def test_no_input_comes_from_a_moving_branch() -> None:
+    for step in _steps():
+        if "uses" in step and step["uses"].startswith("actions/checkout@"):
+            assert "repository" not in step.get("with", {}), "other repositories come by commit through crds.lock.yaml"
+            assert step["with"]["persist-credentials"] is False
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_zizmor_finds_nothing(workflow: Path) -> None:
+    run = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", str(workflow)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "No findings to report" in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
+def test_workflow_matches_the_github_workflow_schema(workflow: Path) -> None:
+    run = subprocess.run([str(BIN / "check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert run.returncode == 0, run.stdout + run.stderr
 
 
 def test_pre_commit_runs_synth_and_validate() -> None:

@@ -1,5 +1,8 @@
-"""`ArgoApplication`: an Argo CD Application that syncs one folder of dist/ automatically
-(prune, self-heal, retry with backoff) and cleans up after itself (resources finalizer)."""
+"""`ArgoApplication`: an Argo CD Application that syncs one source automatically (prune,
+self-heal, retry with backoff) and cleans up after itself (resources finalizer).
+
+The source is a folder of a git repository (dist/, or an add-on project's manifests, with optional
+kustomize settings) or a Helm chart with its values."""
 
 from __future__ import annotations
 
@@ -10,7 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
 
-FINALIZER = "resources-finalizer.argocd.argoproj.io"
+FINALIZER = "resources-finalizer.argocd.argoproj.io/foreground"
+"""Argo CD deletes the Application's resources before the Application (foreground cascading
+deletion); the domain-qualified form with a path, which the API server does not warn about."""
 
 
 class ArgoApplicationProps(BaseModel):
@@ -20,16 +25,15 @@ class ArgoApplicationProps(BaseModel):
     namespace: str = Field(description="Namespace Argo CD runs in.")
     project: str = Field(description="AppProject it belongs to.")
     component: str = Field(default="argocd-application", description="app.kubernetes.io/component label.")
-    repo_url: str = Field(description="Git repository.")
-    revision: str = Field(description="Branch, tag or commit.")
-    path: str = Field(description="Folder of the repository holding the manifests.")
+    repo_url: str = Field(description="Git repository, or Helm chart repository when `chart` is set.")
+    revision: str = Field(description="Branch, tag or commit; the chart version when `chart` is set.")
+    path: str = Field(default="", description="Folder of the git repository holding the manifests.")
     cluster: str = Field(description="Destination cluster, by name.")
     dest_namespace: str = Field(description="Default destination namespace.")
     wave: int = Field(default=0, description="Sync wave among sibling Applications.")
-    helm: tuple[str, str, str] | None = Field(
-        default=None, description="(chart repository URL, chart, version) for a Helm source instead of a path."
-    )
-    helm_values: str = Field(default="", description="Helm values (YAML text) for a Helm source.")
+    chart: str | None = Field(default=None, description="Helm chart name: a chart source instead of a git folder.")
+    helm_values: dict[str, Any] = Field(default_factory=dict, description="Helm values of a chart source.")
+    kustomize: dict[str, Any] | None = Field(default=None, description="kustomize settings of a git folder source.")
     sync_options: tuple[str, ...] = Field(default=("PruneLast=true",), description="syncPolicy.syncOptions.")
 
 
@@ -41,14 +45,15 @@ class ArgoApplication(SophiaConstruct):
         labels = recommended_labels(name=p.name, component=p.component)
         meta = metadata(p.name, labels, namespace=p.namespace, wave=p.wave)
         meta["finalizers"] = [FINALIZER]
-        source: dict[str, Any]
-        if p.helm is not None:
-            repo, chart, version = p.helm
-            source = {"repoURL": repo, "chart": chart, "targetRevision": version}
+        source: dict[str, Any] = {"repoURL": p.repo_url, "targetRevision": p.revision}
+        if p.chart is not None:
+            source["chart"] = p.chart
             if p.helm_values:
-                source["helm"] = {"releaseName": p.name, "values": p.helm_values}
+                source["helm"] = {"releaseName": p.name, "valuesObject": p.helm_values}
         else:
-            source = {"repoURL": p.repo_url, "targetRevision": p.revision, "path": p.path}
+            source["path"] = p.path
+            if p.kustomize is not None:
+                source["kustomize"] = p.kustomize
         self._emit(folder, {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Application",

@@ -239,7 +239,7 @@ def _guard_literals(sources: list[_Source], col: _Collector) -> None:
         for path, key, value in keyed_strings(src.doc.data):
             if not value:
                 continue
-            if "secrets" in path or "addons" in path:  # ESC key paths and chart versions, never secret values
+            if "secrets" in path:  # ESC key paths, never secret values
                 continue
             for address in ip_literals(value):
                 if "/" in value.split(address, 1)[1][:1]:

@@ -472,21 +472,74 @@ class NodePool(Model):
     )
 
 
-class Addons(Model):
-    """Pinned Helm chart versions of the cluster add-ons (Argo CD Applications with Helm sources)."""
+Version = Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$")]
+"""A release or chart version: `1.2.3` or `v1.2.3`, optionally with a pre-release suffix."""
+ApiGroup = Annotated[str, _check(_DNS1123_SUBDOMAIN, "API group (a DNS subdomain, e.g. external-secrets.io)", 253)]
 
-    argo_cd: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
-        default="8.1.2", description="argo-cd chart (argo-helm): Argo CD manages itself after the bootstrap."
+
+class HelmChart(Model):
+    repo: Annotated[str, Field(pattern=r"^(https|oci)://\S+$"), AfterValidator(_no_ip)] = Field(
+        description="Chart repository URL (https:// or oci://)."
     )
-    cert_manager: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
-        default="v1.17.2", description="cert-manager chart (jetstack)."
+    name: NamespaceName = Field(description="Chart name in the repository.")
+    version: Version = Field(description="Chart version, pinned. Not always the application's version: see `release`.")
+
+
+class GitManifests(Model):
+    repo_url: Annotated[str, Field(pattern=r"^(https://|ssh://|git@)\S+$"), AfterValidator(_no_ip)] = Field(
+        alias="repoURL", description="The add-on project's own repository."
     )
-    external_secrets: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
-        default="0.18.2", description="external-secrets chart (serves external-secrets.io/v1)."
+    path: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] = Field(
+        description="Folder of its manifests (plain YAML or a kustomization), read at the release tag."
     )
-    nvidia_device_plugin: Annotated[str, Field(pattern=r"^v?[0-9]+\.[0-9]+\.[0-9]+$")] = Field(
-        default="0.17.1", description="nvidia-device-plugin chart, with GPU Feature Discovery."
+
+
+class AddonCrds(Model):
+    groups: list[ApiGroup] = Field(
+        min_length=1, description="API groups of the CustomResourceDefinitions the add-on installs."
     )
+    project: Name | None = Field(
+        default=None,
+        description="Folder of the CRD definitions (`<crds>/<project>/<release>/`); defaults to the add-on's name.",
+    )
+    release: Version | None = Field(
+        default=None, description="Release of the project whose CRDs the add-on installs; defaults to the add-on's release."
+    )
+
+
+class Addon(Model):
+    """One cluster add-on: a pinned Helm chart or a project's own manifests at its release tag.
+
+    `release` is the application release it installs: custom resources are validated against that
+    release's CustomResourceDefinitions. A chart's version is not always its application's
+    (argo-helm's chart 8.1.x installs Argo CD v3.0.x): say beside the pin how the two were matched.
+    """
+
+    release: Version = Field(description="The application release this add-on installs (e.g. v2.9.0).")
+    chart: HelmChart | None = Field(default=None, description="Install from this pinned Helm chart.")
+    git: GitManifests | None = Field(
+        default=None,
+        description="Install from the project's own repository at the tag `release` (the release is then exact).",
+    )
+    namespace: NamespaceName = Field(description="Namespace the add-on runs in (created by Argo CD).")
+    wave: Annotated[StrictInt, Field(ge=-99, le=-21)] = Field(
+        default=-25, description="Argo CD sync wave among the cluster's Applications (before the runtime's -20)."
+    )
+    values: dict[str, Any] = Field(default_factory=dict, description="Helm values (chart only).")
+    kustomize: dict[str, Any] | None = Field(
+        default=None, description="Argo CD `source.kustomize` settings, e.g. inline patches (git only)."
+    )
+    crds: AddonCrds | None = Field(default=None, description="The CustomResourceDefinitions it installs, if any.")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Addon:
+        if (self.chart is None) == (self.git is None):
+            raise ValueError("an add-on installs from exactly one of chart or git")
+        if self.values and self.chart is None:
+            raise ValueError("values are Helm values: they need chart")
+        if self.kustomize is not None and self.git is None:
+            raise ValueError("kustomize settings apply to git manifests")
+        return self
 
 
 class ClusterSpec(Model):
@@ -496,7 +549,11 @@ class ClusterSpec(Model):
         "cluster-wide objects. Without it, sophia emits nothing cluster-wide.",
     )
     argocd: ArgoCD = Field(default_factory=lambda: ArgoCD(), description="Argo CD settings.")
-    addons: Addons = Field(default_factory=lambda: Addons(), description="Pinned add-on chart versions.")
+    addons: dict[Name, Addon] = Field(
+        default_factory=dict,
+        description="What the cluster runs besides sophia's output, by name: pinned releases, installed by the "
+        "cluster's Argo CD when `source` is set.",
+    )
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")] = Field(
         default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
     )

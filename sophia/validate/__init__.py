@@ -1,7 +1,7 @@
 """`sophia validate` and `sophia policy`: the offline pull-request check of rendered manifests.
 
-Public API: `validate_paths`, `run_policy`, `check_paths`, `Report`, `Finding`,
-`SchemaCatalog`, `KUBERNETES_VERSION`, `UsageError`, `CatalogError`.
+Public API: `validate_paths`, `run_policy`, `check_paths`, `crd_catalog`, `Report`, `Finding`,
+`SchemaCatalog`, `CrdCatalog`, `Release`, `KUBERNETES_VERSION`, `UsageError`, `CatalogError`.
 
 The names are imported when first used (PEP 562): `sophia synth` imports only the value rules
 (`rules_values`, for its check of environment literals), not the schema checker and the command.
@@ -15,15 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from .catalog import CatalogError, SchemaCatalog
-    from .command import check_paths
+    from .command import check_paths, crd_catalog
+    from .crds import CrdCatalog, Release
     from .documents import UsageError
     from .policy import Rule, all_rules, run_policy
     from .report import Finding, Report, render_json, render_text
     from .schema import validate_paths
-    from .settings import CRD_SCHEMAS_ENV, KUBERNETES_VERSION
+    from .settings import CRDS_ENV, KUBERNETES_VERSION
 
 _HOME = {
-    "CRD_SCHEMAS_ENV": "settings",
+    "CRDS_ENV": "settings",
+    "CrdCatalog": "crds",
+    "Release": "crds",
+    "crd_catalog": "command",
     "KUBERNETES_VERSION": "settings",
     "CatalogError": "catalog",
     "Finding": "report",
@@ -40,7 +44,10 @@ _HOME = {
 }
 
 __all__ = [
-    "CRD_SCHEMAS_ENV",
+    "CRDS_ENV",
+    "CrdCatalog",
+    "Release",
+    "crd_catalog",
     "KUBERNETES_VERSION",
     "CatalogError",
     "Finding",

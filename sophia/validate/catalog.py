@@ -5,11 +5,8 @@ kubernetes-validate (`<kind>-<group>-<version>.json`, which `$ref` into `_defini
 `_definitions.json` is parsed once and put in one `jsonschema_rs.Registry`, so every `$ref` is
 resolved in Rust without touching the disk again.
 
-Custom resources come from a CRDs-catalog folder (`<group>/<kind-lowercase>_<version>.json`, the
-kubeconform layout). Those schemas are tightened once when loaded, like `kubeconform -strict`:
-an object that lists `properties` but says nothing of `additionalProperties` (and does not carry
-`x-kubernetes-preserve-unknown-fields`) is closed, and an open `metadata` is replaced by the
-strict Kubernetes `ObjectMeta`.
+Custom resources come from the CRDs of the add-on releases the cluster pins (`crds.CrdCatalog`),
+turned into strict JSON Schemas the way the API server applies them (`crd_schema`).
 """
 
 from __future__ import annotations
@@ -21,10 +18,11 @@ from typing import Any
 
 import jsonschema_rs
 
+from .crd_schema import FORMATS, strict_schema
+from .crds import CrdCatalog, CrdLookup, CrdVersion
 from .settings import KUBERNETES_VERSION, kubernetes_schema_dir
 
 _DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
-_OBJECT_META = {"$ref": f"{_DEFINITIONS_URI}#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"}
 
 
 class CatalogError(Exception):
@@ -38,6 +36,8 @@ class Lookup:
     validator: jsonschema_rs.Validator | None
     source: str
     problem: str = ""
+    hint: str = ""
+    crd: CrdVersion | None = None
 
 
 def split_api_version(api_version: str) -> tuple[str, str]:
@@ -47,20 +47,18 @@ def split_api_version(api_version: str) -> tuple[str, str]:
 
 
 class SchemaCatalog:
-    """Finds, tightens and compiles schemas on first use; every later lookup is a dict hit."""
+    """Finds and compiles schemas on first use; every later lookup is a dict hit."""
 
-    def __init__(self, crd_location: Path | None = None, kubernetes_dir: Path | None = None) -> None:
+    def __init__(self, crds: CrdCatalog | None = None, kubernetes_dir: Path | None = None) -> None:
         self.kubernetes_dir = kubernetes_dir or kubernetes_schema_dir()
         if not (self.kubernetes_dir / "_definitions.json").is_file():
             raise CatalogError(
                 f"no Kubernetes {KUBERNETES_VERSION} strict schemas at {self.kubernetes_dir}; "
                 "reinstall the pinned kubernetes-validate (make setup)"
             )
-        if crd_location is not None and not crd_location.is_dir():
-            raise CatalogError(f"{crd_location}: CRD schema catalog folder not found")
-        self.crd_location = crd_location
+        self.crds = crds if crds is not None else CrdCatalog(None, ())
         self._registry: jsonschema_rs.Registry | None = None
-        self._cache: dict[tuple[str, str], Lookup] = {}
+        self._cache: dict[tuple[str, str], tuple[Lookup, ...]] = {}
 
     @property
     def registry(self) -> jsonschema_rs.Registry:
@@ -69,44 +67,38 @@ class SchemaCatalog:
             self._registry = jsonschema_rs.Registry([(_DEFINITIONS_URI, definitions)])
         return self._registry
 
-    def lookup(self, api_version: str, kind: str) -> Lookup:
+    def lookup(self, api_version: str, kind: str) -> tuple[Lookup, ...]:
+        """The validators an object must pass: one built-in schema, or the CRD of each pinned release."""
         key = (api_version, kind)
         found = self._cache.get(key)
         if found is None:
             found = self._cache[key] = self._compile(api_version, kind)
         return found
 
-    def _compile(self, api_version: str, kind: str) -> Lookup:
+    def _compile(self, api_version: str, kind: str) -> tuple[Lookup, ...]:
         group, version = split_api_version(api_version)
-        builtin = self._builtin_schema(group, version, kind)
+        builtin = self.builtin_schema(group, version, kind)
         try:
             if builtin is not None:
                 path, schema = builtin
-                return Lookup(jsonschema_rs.validator_for(schema, registry=self.registry), str(path))
-            if self.crd_location is None:
-                return Lookup(
-                    None,
-                    "",
-                    f"no schema for {kind} {api_version}: not a Kubernetes {KUBERNETES_VERSION} kind "
-                    "and no CRD catalog given (--schema-location or SOPHIA_CRD_SCHEMAS)",
-                )
-            crd_file = self.crd_location / group / f"{kind.lower()}_{version}.json"
-            if not crd_file.is_file():
-                return Lookup(
-                    None,
-                    "",
-                    f"no schema for {kind} {api_version}: not a Kubernetes {KUBERNETES_VERSION} kind "
-                    f"and no {crd_file} in the CRD catalog",
-                )
-            schema = tighten(_read_json(crd_file))
-            if "$schema" in schema:
-                return Lookup(jsonschema_rs.validator_for(schema, registry=self.registry), str(crd_file))
-            # Like kubeconform: a catalog schema without `$schema` is draft-04.
-            return Lookup(jsonschema_rs.Draft4Validator(schema, registry=self.registry), str(crd_file))
+                return (Lookup(jsonschema_rs.validator_for(schema, registry=self.registry), str(path)),)
+            if not group:
+                return (Lookup(None, "", f"no kind {kind} in Kubernetes {KUBERNETES_VERSION} core/{version}",
+                               "check apiVersion and kind"),)
+            return tuple(self._custom(found) for found in self.crds.lookup(group, version, kind))
         except (CatalogError, ValueError) as exc:
-            return Lookup(None, "", f"schema for {kind} {api_version} cannot be used: {exc}")
+            return (Lookup(None, "", f"schema for {kind} {api_version} cannot be used: {exc}"),)
 
-    def _builtin_schema(self, group: str, version: str, kind: str) -> tuple[Path, dict[str, Any]] | None:
+    def _custom(self, found: CrdLookup) -> Lookup:
+        crd = found.crd
+        if crd is None:
+            return Lookup(None, "", found.problem, found.hint)
+        validator = jsonschema_rs.Draft4Validator(
+            strict_schema(crd.schema), registry=self.registry, validate_formats=True, formats=FORMATS,
+        )
+        return Lookup(validator, crd.source, crd=crd)
+
+    def builtin_schema(self, group: str, version: str, kind: str) -> tuple[Path, dict[str, Any]] | None:
         """The strict built-in schema file, checked against its group/version/kind, or None."""
         if not kind or not version:
             return None
@@ -134,32 +126,3 @@ def _read_json(path: Path) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise CatalogError(f"{path}: a schema must be a JSON object")
     return value
-
-
-def tighten(schema: dict[str, Any]) -> dict[str, Any]:
-    """Close every object schema that lists properties without saying what else is allowed."""
-    stack: list[Any] = [schema]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-            continue
-        if not isinstance(node, dict):
-            continue
-        if (
-            "properties" in node
-            and "additionalProperties" not in node
-            and not node.get("x-kubernetes-preserve-unknown-fields")
-        ):
-            node["additionalProperties"] = False
-        for key, value in node.items():
-            if key == "properties" and isinstance(value, dict):
-                stack.extend(value.values())
-            elif key not in ("enum", "const", "default", "example", "required"):
-                stack.append(value)
-    props = schema.get("properties")
-    if isinstance(props, dict):
-        meta = props.get("metadata")
-        if isinstance(meta, dict) and "properties" not in meta and "$ref" not in meta:
-            props["metadata"] = dict(_OBJECT_META)
-    return schema

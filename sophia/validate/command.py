@@ -10,19 +10,42 @@ from sophia.forking import Channel, Forked, fork_is_useful
 
 from . import documents
 from .catalog import CatalogError, SchemaCatalog
+from .crds import CrdCatalog
 from .documents import Loaded, UsageError, find_files, read_files, read_paths
+from .pins import Pins, PinsError, read_pins
 from .policy import PolicyContext, all_rules, policy_loaded
 from .report import Report, render_json, render_text
 from .schema import validate_loaded
-from .settings import CRD_SCHEMAS_ENV, crd_location_from_env
+from .settings import CRDS_ENV, crd_folder_from_env
+
+
+def pins_of(environments: Path | None = None) -> Pins:
+    """The pins of the environments folder (default ./environments, when it exists; else none)."""
+    if environments is None:
+        environments = Path("environments")
+        if not environments.is_dir():
+            return Pins()
+    try:
+        return read_pins(environments)
+    except PinsError as exc:
+        raise CatalogError(str(exc)) from None
+
+
+def crd_catalog(crds: Path | None = None, pins: Pins | None = None) -> CrdCatalog:
+    """The CRDs of the pinned add-on releases, read from `crds` (default: `SOPHIA_CRDS`)."""
+    folder = crds if crds is not None else crd_folder_from_env()
+    if folder is not None and not folder.is_dir():
+        raise CatalogError(f"{folder}: CRD folder not found (expected <project>/<release>/*.yaml)")
+    return CrdCatalog(folder, (pins or pins_of()).releases)
 
 
 def check_paths(
     paths: list[str] | tuple[str, ...],
-    schema_location: str | Path | None = None,
+    crds: CrdCatalog | None = None,
     *,
     policy: bool = True,
     repo_root: str | Path | None = None,
+    repositories: frozenset[str] | None = None,
     parallel: bool = False,
 ) -> Report:
     """Schema validation and (unless `policy` is False) the policy rules, reading every file once.
@@ -33,12 +56,11 @@ def check_paths(
     (importing detect-secrets takes ~0.2 s), then runs them on the documents. The report is the
     same either way; if the child dies, this process does its part. Library callers never fork.
     """
-    location = Path(schema_location) if schema_location is not None else crd_location_from_env()
-    catalog = SchemaCatalog(location)
+    catalog = SchemaCatalog(crds if crds is not None else crd_catalog())
     files = find_files(paths)
     if not policy:
         return validate_loaded(read_files(files), catalog)
-    context = PolicyContext(Path(repo_root) if repo_root is not None else None)
+    context = PolicyContext(Path(repo_root) if repo_root is not None else None, repositories)
     child = _start_child(files, catalog) if parallel and _worth_forking(len(files)) else None
     try:
         _load_rules()
@@ -102,23 +124,37 @@ _repo_root = click.option(
 )
 
 
-@click.command("validate")
-@_paths
-@click.option(
-    "--schema-location",
+_crds = click.option(
+    "--crds",
     type=click.Path(path_type=Path),
     default=None,
-    help=f"CRD schema catalog folder <group>/<kind>_<version>.json (default: ${CRD_SCHEMAS_ENV}).",
+    help=f"Folder of the add-ons' CRDs, <project>/<release>/*.yaml (default: ${CRDS_ENV}).",
 )
+_environments = click.option(
+    "--environments",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Environments folder whose Cluster files pin the add-on releases (default: ./environments).",
+)
+
+
+@click.command("validate")
+@_paths
+@_crds
+@_environments
 @_output
 @click.option("--no-policy", is_flag=True, help="Only check schemas; skip the policy rules.")
 @_repo_root
 def validate(
-    paths: tuple[str, ...], schema_location: Path | None, output: str, no_policy: bool, repo_root: Path | None
+    paths: tuple[str, ...], crds: Path | None, environments: Path | None, output: str, no_policy: bool,
+    repo_root: Path | None,
 ) -> None:
-    """Check every manifest under PATHS (default: dist) against strict schemas and the policy rules."""
+    """Check every manifest under PATHS (default: dist) as the cluster's API server would (Kubernetes
+    schemas, the CRDs of the pinned add-on releases, CEL rules), then the policy rules."""
     try:
-        report = check_paths(paths or ("dist",), schema_location, policy=not no_policy, repo_root=repo_root, parallel=True)
+        pins = pins_of(environments)
+        report = check_paths(paths or ("dist",), crd_catalog(crds, pins), policy=not no_policy, repo_root=repo_root,
+                             repositories=pins.repositories, parallel=True)
     except (UsageError, CatalogError) as exc:
         _usage(str(exc))
         return

@@ -24,9 +24,11 @@ Violation = tuple[Resource, FieldPath, str]
 
 @dataclass(frozen=True)
 class PolicyContext:
-    """What a rule may know beyond the resources: where the repository is."""
+    """What a rule may know beyond the resources: where the repository is, and its URLs."""
 
     repo_root: Path | None = None
+    repositories: frozenset[str] | None = None
+    """The URLs Argo CD reads this repository by (from the environments' `source`); None: unknown."""
 
 
 Check = Callable[[Sequence[Resource], PolicyContext], Iterable[Violation]]

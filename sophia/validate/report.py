@@ -77,14 +77,32 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class Unevaluated:
+    """A CEL rule of a CRD that was not evaluated on some objects, and why."""
+
+    kind: str
+    rule: str
+    reason: str
+    objects: int
+
+    def render(self) -> str:
+        return f"NOT EVALUATED {self.kind}: {self.rule} -- {self.reason} ({self.objects} object(s))"
+
+
+@dataclass(frozen=True)
 class Report:
-    """Every resource a run looked at and every finding, waived or not."""
+    """Every resource a run looked at, every finding (waived or not), and the CEL rules not evaluated."""
 
     resources: frozenset[ResourceId] = frozenset()
     findings: tuple[Finding, ...] = field(default=())
+    unevaluated: tuple[Unevaluated, ...] = ()
+    evaluated_rules: int = 0
+    """CEL rule evaluations made (one rule on one object counts once)."""
 
     def merge(self, other: Report) -> Report:
-        return make_report(self.resources | other.resources, (*self.findings, *other.findings))
+        merged = make_report(self.resources | other.resources, (*self.findings, *other.findings))
+        return replace(merged, unevaluated=merge_unevaluated((*self.unevaluated, *other.unevaluated)),
+                       evaluated_rules=self.evaluated_rules + other.evaluated_rules)
 
     @property
     def errors(self) -> tuple[Finding, ...]:
@@ -110,6 +128,8 @@ class Report:
         text = f"{len(self.resources)} resources, {self.valid} valid, {self.invalid} invalid, {len(self.errors)} errors"
         if self.waived:
             text += f", {len(self.waived)} waived"
+        if self.evaluated_rules or self.unevaluated:
+            text += f"; CEL rules: {self.evaluated_rules} evaluated, {sum(u.objects for u in self.unevaluated)} not evaluated"
         return text
 
 
@@ -119,12 +139,22 @@ def make_report(resources: Iterable[ResourceId], findings: Iterable[Finding]) ->
     return Report(frozenset(resources) | {f.resource for f in found}, tuple(found))
 
 
+def merge_unevaluated(items: Iterable[Unevaluated]) -> tuple[Unevaluated, ...]:
+    """One entry per (kind, rule, reason), counting objects."""
+    counts: dict[tuple[str, str, str], int] = {}
+    for item in items:
+        key = (item.kind, item.rule, item.reason)
+        counts[key] = counts.get(key, 0) + item.objects
+    return tuple(Unevaluated(k, r, why, n) for (k, r, why), n in sorted(counts.items()))
+
+
 def with_line(finding: Finding, line: int | None) -> Finding:
     return replace(finding, line=line)
 
 
 def render_text(report: Report) -> str:
     lines = [f.render() for f in report.findings]
+    lines.extend(u.render() for u in report.unevaluated)
     lines.append(report.summary())
     return "\n".join(lines)
 
@@ -137,7 +167,11 @@ def render_json(report: Report) -> str:
             "invalid": report.invalid,
             "errors": len(report.errors),
             "waived": len(report.waived),
+            "cel_rules_evaluated": report.evaluated_rules,
         },
         "findings": [f.as_dict() for f in report.findings],
+        "not_evaluated": [
+            {"kind": u.kind, "rule": u.rule, "reason": u.reason, "objects": u.objects} for u in report.unevaluated
+        ],
     }
     return json.dumps(body, indent=2, sort_keys=True)

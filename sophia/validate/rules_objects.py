@@ -104,6 +104,8 @@ def _application_paths(resources: Sequence[Resource], context: PolicyContext) ->
             path = source.get("path")
             if source.get("chart") or not isinstance(path, str):
                 continue
+            if context.repositories is not None and source.get("repoURL") not in context.repositories:
+                continue  # another project's repository (an add-on's own manifests)
             yield from _check_source_path(resource, (*where, "path"), path, source, context)
 
 

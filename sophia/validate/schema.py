@@ -3,66 +3,103 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
 from .catalog import SchemaCatalog
+from .crd_schema import apply_defaults, schema_checks
+from .crds import CrdCatalog, CrdVersion
 from .documents import Loaded, Resource, locate, read_paths
-from .report import Finding, Report, make_report
-from .settings import crd_location_from_env
+from .report import Finding, Report, Unevaluated, make_report, merge_unevaluated
 
 RULE = "SCHEMA"
-
+CEL_RULE = "CEL"
 
 
 def validate_paths(
     paths: Sequence[str | Path],
-    schema_location: str | Path | None = None,
+    crds: CrdCatalog | None = None,
     *,
     catalog: SchemaCatalog | None = None,
 ) -> Report:
-    """Schema-check every YAML document under `paths`.
+    """Schema-check every YAML document under `paths` (custom resources against `crds`).
 
-    `schema_location` is the CRD catalog folder; when None, `SOPHIA_CRD_SCHEMAS` is used.
-    Raises `UsageError` for a path that does not exist and `CatalogError` for a missing catalog.
+    Raises `UsageError` for a path that does not exist.
     """
-    if catalog is None:
-        location = Path(schema_location) if schema_location is not None else crd_location_from_env()
-        catalog = SchemaCatalog(location)
-    return validate_loaded(read_paths(paths), catalog)
+    return validate_loaded(read_paths(paths), catalog or SchemaCatalog(crds))
 
 
 def validate_loaded(loaded: Loaded, catalog: SchemaCatalog) -> Report:
     """Schema-check resources already read; findings carry line numbers."""
     findings: list[Finding] = list(loaded.problems)
+    unevaluated: list[Unevaluated] = []
+    evaluated = 0
     for resource in loaded.resources:
-        findings.extend(validate_resource(resource, catalog))
+        result = validate_resource(resource, catalog)
+        findings.extend(result.findings)
+        unevaluated.extend(result.unevaluated)
+        evaluated += result.evaluated
     resources = [(r.file, r.document) for r in loaded.resources]
-    return make_report(resources, locate(findings))
+    report = make_report(resources, locate(findings))
+    return replace(report, unevaluated=merge_unevaluated(unevaluated), evaluated_rules=evaluated)
 
 
-def validate_resource(resource: Resource, catalog: SchemaCatalog) -> list[Finding]:
+@dataclass
+class Checked:
+    """What checking one resource found."""
+
+    findings: list[Finding] = field(default_factory=list)
+    unevaluated: list[Unevaluated] = field(default_factory=list)
+    evaluated: int = 0
+
+
+def validate_resource(resource: Resource, catalog: SchemaCatalog) -> Checked:
     """Every schema error of one resource (no line numbers: see `documents.locate`)."""
     data = resource.data
     if not isinstance(data, dict):
-        return [resource.finding((), RULE, f"a manifest must be a mapping, not {_type_name(data)}")]
+        return Checked([resource.finding((), RULE, f"a manifest must be a mapping, not {_type_name(data)}")])
     missing = [key for key in ("apiVersion", "kind") if not isinstance(data.get(key), str) or not data.get(key)]
     if missing:
-        return [
+        return Checked([
             resource.finding((key,), RULE, f"missing {key}", "every manifest needs apiVersion and kind")
             for key in missing
-        ]
-    lookup = catalog.lookup(resource.api_version, resource.kind)
-    if lookup.validator is None:
-        return [resource.finding((), RULE, lookup.problem, "check apiVersion and kind, or add the CRD schema")]
-    return list(_errors(resource, lookup.validator))
+        ])
+    checked = Checked()
+    for lookup in catalog.lookup(resource.api_version, resource.kind):
+        if lookup.validator is None:
+            checked.findings.append(resource.finding((), RULE, lookup.problem, lookup.hint))
+        elif lookup.crd is None:
+            checked.findings.extend(_errors(resource, data, lookup.validator))
+        else:
+            _check_custom(resource, lookup.crd, lookup.validator, checked)
+    return checked
 
 
-def _errors(resource: Resource, validator: jsonschema_rs.Validator) -> Iterable[Finding]:
+def _check_custom(resource: Resource, crd: CrdVersion, validator: jsonschema_rs.Validator, checked: Checked) -> None:
+    """A custom resource as the API server checks it: defaults, then the schema, list types and CEL rules."""
+    of = f" ({crd.describe()})"
+    if not crd.namespaced and resource.namespace:
+        checked.findings.append(resource.finding(("metadata", "namespace"), RULE,
+                                                 f"{crd.kind} is cluster-scoped: it takes no namespace{of}"))
+    data = apply_defaults(crd.schema, resource.data)
+    checked.findings.extend(replace(f, message=f.message + of) for f in _errors(resource, data, validator))
+    found, evaluated = schema_checks(crd.schema, data)
+    checked.evaluated += evaluated
+    for path, message, reason in found:
+        if reason:
+            checked.unevaluated.append(Unevaluated(f"{crd.kind} {crd.api_version}", message, reason, 1))
+        elif message.startswith("Duplicate value"):
+            checked.findings.append(resource.finding(path, RULE, message + of))
+        else:
+            checked.findings.append(resource.finding(path, CEL_RULE, message + of))
+
+
+def _errors(resource: Resource, data: Any, validator: jsonschema_rs.Validator) -> Iterable[Finding]:
     try:
-        errors = list(validator.iter_errors(resource.data))
+        errors = list(validator.iter_errors(data))
     except ValueError as exc:  # a value JSON cannot hold (e.g. a date object)
         yield resource.finding((), RULE, f"cannot be checked: {exc}")
         return

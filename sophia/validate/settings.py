@@ -8,8 +8,9 @@ from pathlib import Path
 KUBERNETES_VERSION = "1.33"
 """Kubernetes minor whose strict JSON schemas (shipped inside kubernetes-validate) we validate against."""
 
-CRD_SCHEMAS_ENV = "SOPHIA_CRD_SCHEMAS"
-"""Environment variable naming the CRD catalog folder (`<group>/<kind>_<version>.json`)."""
+CRDS_ENV = "SOPHIA_CRDS"
+"""Environment variable naming the CRD folder: the add-ons' CustomResourceDefinitions as they ship
+them, `<project>/<release tag>/*.yaml` (only the releases the Cluster files pin are read)."""
 
 MAX_FILE_BYTES = 8 * 1024 * 1024
 """Largest manifest file read (8 MiB); bigger files are reported, not read."""
@@ -30,7 +31,7 @@ def kubernetes_schema_dir() -> Path:
     return base / f"v{KUBERNETES_VERSION}.0-local-strict"
 
 
-def crd_location_from_env() -> Path | None:
-    """The CRD catalog named by `SOPHIA_CRD_SCHEMAS`, or None when unset or empty."""
-    value = os.environ.get(CRD_SCHEMAS_ENV, "").strip()
+def crd_folder_from_env() -> Path | None:
+    """The CRD folder named by `SOPHIA_CRDS`, or None when unset or empty."""
+    value = os.environ.get(CRDS_ENV, "").strip()
     return Path(value) if value else None
