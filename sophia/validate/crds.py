@@ -7,11 +7,17 @@ a field that exists only in a later release is unknown, a version the release do
 refused, and a kind of an API group no pinned add-on installs is an error.
 
 Reading is lazy: a release's files are split into documents and only the documents that can
-define a kind in use are parsed (a CRD bundle is megabytes of YAML; dist/ uses a few kinds).
+define a kind in use are parsed (a CRD bundle is megabytes of YAML; dist/ uses a few kinds). A
+parsed document is kept as JSON in the user's cache folder, named by the sha256 of its text, so
+the next run reads it ~100 times faster than YAML (benchmarks/README.md has the paired figures);
+a cache that cannot be read or written is simply not used.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -154,7 +160,7 @@ class CrdCatalog:
                 continue
             files.parsed.add(index)
             try:
-                document = yaml.load(chunk, Loader=_Loader)
+                document = _parse(chunk)
             except yaml.YAMLError:
                 continue  # not a document this catalog can use; the kind is then reported as undefined
             self._add(document, files.release, source)
@@ -176,3 +182,27 @@ class CrdCatalog:
                 group=group, kind=kind, version=str(entry.get("name")), served=bool(entry.get("served")),
                 namespaced=spec.get("scope") != "Cluster", schema=schema, release=release, source=source,
             )
+
+
+def cache_folder() -> Path:
+    """Where parsed CRD documents are kept: `$XDG_CACHE_HOME/sophia/crd-documents` (~/.cache by default)."""
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "sophia" / "crd-documents"
+
+
+def _parse(text: str) -> Any:
+    """One YAML document, through the cache (keyed by the sha256 of its text)."""
+    path = cache_folder() / f"{hashlib.sha256(text.encode()).hexdigest()}.json"
+    try:
+        return json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        pass
+    document = yaml.load(text, Loader=_Loader)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(document, separators=(",", ":")))  # TypeError: not JSON-shaped, not kept
+        partial.replace(path)
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only home, a full disk: parse again next time
+    return document
