@@ -13,7 +13,7 @@ export SOPHIA_CRDS := $(CURDIR)/.crds
 endif
 endif
 
-.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean crds
+.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean crds types
 
 $(BIN)/sophia: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -43,7 +43,7 @@ test: setup $(CHECKOV)  ## the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check sophia tests main.py
+	$(BIN)/ruff check sophia tests main.py tools benchmarks
 	$(BIN)/mypy
 
 check: test lint checkov  ## what CI runs
@@ -58,6 +58,9 @@ checkov: $(CHECKOV)  ## the independent judge: 0 failed checks on dist/ (skips a
 
 validate: setup
 	$(BIN)/sophia validate dist
+
+types: setup  ## regenerate sophia/k8s/ (typed Kubernetes shapes) from the schemas validate reads
+	$(BIN)/python tools/generate_types.py
 
 update-golden: setup  ## refresh tests/golden/ from tests/fixtures/
 	SOPHIA_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py
