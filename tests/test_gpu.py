@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from sophia.errors import SpecError
+from sophia.model.loader import load
 from sophia.pipeline import compile_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,24 +132,38 @@ def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     return template["spec"] if isinstance(template, dict) else None
 
 
-def test_every_gpu_pod_in_dist_is_placed_and_only_gpu_pods_tolerate_the_taint() -> None:
+def test_every_pod_in_dist_fits_the_taints_and_gpus_of_its_pool() -> None:
+    """Each environment's pods, against the pool their node affinity selects in that environment's cluster:
+    they tolerate exactly the pool's NoSchedule/NoExecute taints, and GPU pods ask for whole GPUs of the
+    pool's model, no more than a node has, under the nvidia runtime."""
+    platform = load(ROOT / "environments")
     gpu_pods = 0
-    for path, obj in _real().items():
+    for path, obj in sorted(_real().items()):
         pod = _pod_spec(obj)
         if pod is None:
             continue
-        gpus = [c["resources"]["limits"].get("nvidia.com/gpu") for c in pod["containers"]]
+        env = platform.environments[path.split("/")[0]]
+        (term,) = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        selected = {e["key"]: e["values"] for e in term["matchExpressions"] if e["operator"] == "In"}
+        pools = [name for name, pool in env.cluster.spec.node_pools.items()
+                 if all(pool.labels.get(key) in values for key, values in selected.items())]
+        assert len(pools) == 1 and "sophia.ai/pool" in selected, (path, selected, pools)
+        pool = env.cluster.spec.node_pools[pools[0]]
+        taints = {(t.key, t.value, t.effect) for t in pool.taints if t.effect != "PreferNoSchedule"}
+        tolerated = {(t["key"], t.get("value", ""), t["effect"]) for t in pod.get("tolerations", [])}
+        assert tolerated == taints, (path, pools[0])
+        gpus = [c["resources"].get("limits", {}).get("nvidia.com/gpu", 0) for c in pod["containers"]]
         if any(gpus):
             gpu_pods += 1
-            assert all(isinstance(g, int) for g in gpus if g), path
+            assert all(isinstance(g, int) for g in gpus), path
+            assert pool.gpu is not None and sum(gpus) <= pool.gpu.count, (path, pools[0])
+            service = env.services[obj["metadata"]["labels"]["app.kubernetes.io/name"]]
+            assert service.spec.gpu is not None and pool.gpu.model in service.spec.gpu.models, (path, pools[0])
             assert pod["runtimeClassName"] == "nvidia", path
-            assert any(t["key"] == "nvidia.com/gpu" for t in pod.get("tolerations", [])) or "development" in path, path
-            terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-            assert terms[0]["matchExpressions"][0]["key"] == "sophia.ai/pool", path
         else:
-            assert not any(t["key"] == "nvidia.com/gpu" for t in pod.get("tolerations", [])), path
+            assert pool.general_workloads, (path, pools[0])
             assert "runtimeClassName" not in pod, path
-    assert gpu_pods == 2
+    assert gpu_pods == 2, "ai-memory in each environment"
 
 
 def test_placement_per_gpu_model() -> None:
