@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 import yaml
@@ -44,7 +45,7 @@ class DiffError(SophiaError):
         self.problems = sorted(set(problems))
         super().__init__(message)
 
-    def render(self) -> str:
+    def render(self, out: PurePath | None = None) -> str:
         return "\n".join([p.render() for p in self.problems] + [f"error: {self}"])
 
 
