@@ -118,6 +118,24 @@ class Change:
 
 Tree = dict[tuple[str, ObjectKey], Obj]
 
+LabelChange = tuple[str, str | None, str | None]
+"""(label, old value, new value); None where the label is not set."""
+
+
+def label_only(change: Change) -> tuple[LabelChange, ...]:
+    """The label changes of an object whose only change is to its own labels (in place), else ()."""
+    if change.status != "changed" or change.moved or change.old is None or change.new is None or not change.fields:
+        return ()
+    if not all(f == "metadata.labels" or f.startswith("metadata.labels.") for f in change.fields):
+        return ()
+    old, new = _labels(change.old.manifest), _labels(change.new.manifest)
+    return tuple((k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+
+
+def _labels(manifest: Manifest) -> dict[str, str | None]:
+    labels = (manifest.get("metadata") or {}).get("labels") or {}
+    return {str(k): None if v is None else str(v) for k, v in labels.items()}
+
 
 def canonical(manifest: Manifest) -> str:
     """The canonical text of a manifest for diffs: sorted keys, block style, multi-line strings as `|` blocks."""
