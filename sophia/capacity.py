@@ -130,7 +130,8 @@ def usage(platform: Platform) -> dict[tuple[str, str], PoolUse]:
 
 
 def check(platform: Platform) -> list[Problem]:
-    """An error per over-committed pool, naming the services and the numbers."""
+    """An error per over-committed pool, naming the pool, the services and the numbers, located at what
+    sizes the largest demand there (`_sizing_field`)."""
     problems: list[Problem] = []
     for env in platform.environments.values():
         for name, svc in sorted(env.services.items()):
@@ -151,18 +152,46 @@ def check(platform: Platform) -> list[Problem]:
             over.append(f"memory {gib(use.used_memory)} > {gib(use.memory)}")
         if not over:
             continue
+        resource = "GPUs" if use.used_gpus > use.gpus else "CPU" if use.used_cpu_m > use.cpu_m else "memory"
+        ranked = sorted(use.demands, key=lambda d: (-_share(d, resource), -d.gpus, -d.cpu_m, d.environment, d.service))
         who = ", ".join(
             f"{d.environment}/{d.service} ({d.pods} pods"
             + (f", {d.gpus} GPU" if d.gpus else "")
             + f", {cores(d.cpu_m)} CPU, {gib(d.memory)})"
-            for d in sorted(use.demands, key=lambda d: (-d.gpus, -d.cpu_m, d.environment, d.service))
+            for d in ranked
         )
+        file, line, path = _sizing_field(platform.environments[ranked[0].environment], ranked[0], resource)
         problems.append(Problem(
-            f"cluster {use.cluster}", None, f"nodePools.{use.pool}",
-            f"pool {use.pool!r} is over-committed in the worst case: {'; '.join(over)}; placed there: {who}",
+            file, line, path,
+            f"pool {use.pool!r} of cluster {use.cluster!r} is over-committed in the worst case: {'; '.join(over)}; "
+            f"placed there, largest first: {who}",
             "lower replicas or maxReplicas, move services to another pool, or add nodes to the pool",
         ))
     return problems
+
+
+def _share(d: Demand, resource: str) -> int:
+    return {"GPUs": d.gpus, "CPU": d.cpu_m, "memory": d.memory}[resource]
+
+
+def _sizing_field(env: Env, d: Demand, resource: str) -> tuple[str, int, str]:
+    """(file, line, field path) of what sizes the largest demand on an over-committed pool.
+
+    That is the pod count (autoscaling.maxReplicas, else replicas) of a workload that runs more than
+    one pod, else the one pod's request of the resource that overflows (GPUs, CPU or memory).
+    """
+    gateway = env.spec.llm_gateway
+    if d.service == "llm-gateway" and gateway is not None:
+        file, line = env.locate_spec("llmGateway", "autoscaling", "maxReplicas")
+        return file, line, "spec.llmGateway.autoscaling.maxReplicas"
+    spec = env.services[d.service].spec
+    field: tuple[str, ...]
+    if d.pods > 1:
+        field = ("autoscaling", "maxReplicas") if spec.autoscaling else ("replicas",)
+    else:
+        field = {"GPUs": ("gpu", "count"), "CPU": ("resources", "requests", "cpu"), "memory": ("resources", "requests", "memory")}[resource]
+    file, line = env.locate(d.service, *field)
+    return file, line, ".".join(("spec", "services", d.service, *field))
 
 
 def table(platform: Platform, environment: str | None = None) -> list[dict[str, str]]:

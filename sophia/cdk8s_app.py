@@ -25,6 +25,14 @@ def _mirror(out: Path, scratch: Path) -> None:
             shutil.copyfile(path, target)
 
 
+def _shown(out: Path) -> Path:
+    """`out` as a user names it: relative to the working folder when inside it (cdk8s runs from the project)."""
+    try:
+        return out.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return out
+
+
 def run(environments: Path, out: Path, scratch: str | None) -> int:
     from sophia.runtime import start
 
@@ -34,7 +42,7 @@ def run(environments: Path, out: Path, scratch: str | None) -> int:
     try:
         result = synth(environments, out, on_wait=lambda msg: print(msg, file=sys.stderr))
     except SophiaError as exc:
-        print(exc.render(), file=sys.stderr)
+        print(exc.render(_shown(out)), file=sys.stderr)
         return exc.exit_code
     print(f"{out.name}: {'written' if result.changed else 'up to date'}", file=sys.stderr)
     if scratch:

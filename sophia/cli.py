@@ -22,8 +22,9 @@ OUT = click.option(
 )
 
 
-def fail(exc: SophiaError) -> None:
-    click.echo(exc.render(), err=True)
+def fail(exc: SophiaError, out: Path | None = None) -> None:
+    """Print the error (naming `out`, the output folder the command left alone) and exit with its status."""
+    click.echo(exc.render(out), err=True)
     sys.exit(exc.exit_code)
 
 
@@ -74,7 +75,7 @@ def synth(environments: Path, out: Path) -> None:
     try:
         result = run(environments, out, on_wait=lambda msg: click.echo(msg, err=True))
     except SophiaError as exc:
-        fail(exc)
+        fail(exc, out)
         return
     total = len(result.added) + len(result.modified) + len(result.removed)
     if result.changed:
@@ -103,7 +104,7 @@ def check(environments: Path, out: Path) -> None:
     try:
         diff = stale_files(environments, out)
     except SophiaError as exc:
-        click.echo(exc.render(), err=True)
+        click.echo(exc.render(out), err=True)
         sys.exit(2)
     if not diff:
         click.echo(f"{out}: up to date with {environments}")

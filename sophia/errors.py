@@ -8,6 +8,7 @@ print them all at once as ``file:line: field.path: message`` plus a hint -- neve
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import PurePath
 
 
 @dataclass(frozen=True, order=True)
@@ -34,7 +35,8 @@ class SophiaError(Exception):
 
     exit_code = 1
 
-    def render(self) -> str:
+    def render(self, out: PurePath | None = None) -> str:
+        """The text the CLI prints; `out` is the output folder the command left alone, if it has one."""
         return str(self)
 
 
@@ -45,9 +47,12 @@ class SpecError(SophiaError):
         self.problems = sorted(set(problems), key=lambda p: (p.file, p.line or 0, p.path, p.message))
         super().__init__(f"{len(self.problems)} problem(s) in the environment definitions")
 
-    def render(self) -> str:
+    def render(self, out: PurePath | None = None) -> str:
         lines = [p.render() for p in self.problems]
-        lines.append(f"error: {len(self.problems)} problem(s) found; dist/ was not changed")
+        footer = f"error: {len(self.problems)} problem(s) found"
+        if out is not None:
+            footer += f"; {out.as_posix().rstrip('/')}/ was not changed"
+        lines.append(footer)
         return "\n".join(lines)
 
 

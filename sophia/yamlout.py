@@ -4,12 +4,14 @@ PyYAML spends most of a synth in its Python-level representer, even with the C e
 are JSON-shaped data, so this writer emits them directly: block mappings with sorted keys,
 block sequences in PyYAML's indentless style, a string plain when YAML would read it back as the
 same string and double-quoted (JSON escaping, which YAML accepts) otherwise, multi-line strings as
-literal blocks. `tests/test_yamlout.py` checks that every output reads back to its input.
+literal blocks, floats as YAML 1.1 spells them. `tests/test_yamlout.py` checks that every output
+reads back to its input, value and type.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import re
 from functools import lru_cache
 from typing import Any
@@ -56,6 +58,23 @@ def _block(value: str, indent: str) -> str | None:
     return head + "".join(f"\n{indent}{line}" if line else "\n" for line in lines)
 
 
+def _float(value: float) -> str:
+    """A float that YAML 1.1 readers (PyYAML, libyaml) read back as the same float.
+
+    YAML 1.1 reads a number as a float only with a dot and a signed exponent: Python's `1e+16` and
+    `inf` would read back as strings, so the dot is added and the specials take YAML's spelling.
+    """
+    if math.isnan(value):
+        return ".nan"
+    if math.isinf(value):
+        return ".inf" if value > 0 else "-.inf"
+    text = repr(value)  # the shortest text that reads back as this float; its exponent is signed
+    if "." not in text:
+        mantissa, _, exponent = text.partition("e")
+        text = f"{mantissa}.0e{exponent}"
+    return text
+
+
 def _leaf(value: Any, indent: str) -> str:
     if value is True:
         return "true"
@@ -66,7 +85,7 @@ def _leaf(value: Any, indent: str) -> str:
     if isinstance(value, int):
         return str(value)
     if isinstance(value, float):
-        return repr(value)
+        return _float(value)
     if isinstance(value, str):
         if "\n" in value:
             block = _block(value, indent + "  ")

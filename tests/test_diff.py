@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sophia.diff import compare
+from sophia.diff import DiffReport, Risk, compare
 from sophia.diff.command import diff
 from sophia.diff.gitread import read_dist, resolve
 from sophia.diff.model import DiffError, canonical
@@ -291,6 +291,45 @@ def test_risk_flags(old: dict[str, str], new: dict[str, str], expected: list[tup
     assert all(r.hint for r in risks)
 
 
+# -- label-only changes ----------------------------------------------------------------------------------
+
+def _labelled(m: Manifest, **labels: str) -> Manifest:
+    return edit(m, lambda d: d["metadata"].setdefault("labels", {}).update(labels))
+
+
+def _v(m: Manifest, version: str, service: str = "api") -> Manifest:
+    return _labelled(m, **{"app.kubernetes.io/name": service, "app.kubernetes.io/version": version})
+
+
+def test_label_only_changes_are_one_line_per_service_and_every_other_change_is_in_full() -> None:
+    old = tree((DEP, _v(deployment(), "1.2.3")), (SVC, _v(service(), "1.2.3")), (HPA, _v(hpa(4), "1.2.3")),
+               ("production/core/Service-web.yaml", _v(service("web"), "7", "web")),
+               ("production/core/ConfigMap-plain.yaml", {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain"}}))
+    new = tree((DEP, edit(_v(deployment(), "1.2.4"), lambda d: _container(d).update(image="api:2"))),
+               (SVC, _v(service(), "1.2.4")), (HPA, _v(hpa(4), "1.2.4")),
+               ("production/core/Service-web.yaml", _labelled(_v(service("web"), "7", "web"), team="search")),
+               ("production/core/ConfigMap-plain.yaml", _labelled(
+                   {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "plain"}}, team="search")))
+    full, relabelled = compare(old, new).details("production", "core")
+    assert [c.key.label() for c in full] == ["Deployment.apps prod-core/api"]
+    assert [(g.service, g.describe()) for g in relabelled] == [
+        ("", "1 object: only labels changed (team unset -> search)"),
+        ("api", "2 objects: only labels changed (app.kubernetes.io/version 1.2.3 -> 1.2.4)"),
+        ("web", "1 object: only labels changed (team unset -> search)"),
+    ]
+
+
+def test_a_label_only_change_that_moves_or_has_a_risk_is_shown_in_full() -> None:
+    old = tree((DEP, _v(deployment(), "1")), (SVC, _v(service(), "1")))
+    moved = compare(old, tree((DEP, _v(deployment(), "1")), ("production/web/Service-api.yaml", _v(service(), "2"))))
+    assert moved.details("production", "web") == (moved.changes_of("production", "web"), [])
+    relabelled = compare(old, tree((DEP, _v(deployment(), "1")), (SVC, _v(service(), "2"))))
+    [change] = relabelled.changes
+    assert relabelled.details("production", "core")[0] == []
+    risky = DiffReport("a", "b", relabelled.changes, [Risk("production", "core", change.key, "some-risk", "m", "h")])
+    assert risky.details("production", "core") == ([change], [])
+
+
 # -- rendering -------------------------------------------------------------------------------------------
 
 def _risky_report() -> Any:
@@ -439,6 +478,45 @@ def test_exit_2_on_a_compile_error(tmp_path: Path) -> None:
     (envs / "production.yaml").write_text("apiVersion: sophia.ai/v1alpha1\nkind: Nonsense\n")
     result = CliRunner().invoke(diff, ["--repo", str(repo), "--environments", str(envs)])
     assert result.exit_code == 2 and "Traceback" not in result.output and result.output.strip()
+
+
+@pytest.mark.slow
+def test_an_image_bump_of_one_service_is_its_workload_diff_and_one_line_for_its_relabelled_objects(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real definitions: production's backend gets a new tag, in both output formats."""
+    from sophia.pipeline import synth
+
+    repo = init_repo(tmp_path / "real")
+    shutil.copytree(REPO / "environments", repo / "environments")
+    synth(repo / "environments", repo / "dist")
+    git(repo, "add", ".")
+    git(repo, "commit", "-q", "-m", "as in main")
+    release = repo / "environments/releases/production.yaml"
+    old = yaml.safe_load(release.read_text())["spec"]["images"]["backend"]["tag"]
+    line = f'    backend: {{tag: "{old}"}}\n'
+    assert line in release.read_text()
+    release.write_text(release.read_text().replace(line, '    backend: {tag: "2099.01.01"}\n'))
+    monkeypatch.chdir(repo)
+
+    text = CliRunner().invoke(diff, ["--no-color"])
+    assert text.exit_code == 1, text.output
+    lines = text.output.splitlines()
+    assert [ln for ln in lines if ln.startswith("    ~ ")] == [
+        f"    ~ backend: 8 objects: only labels changed (app.kubernetes.io/version {old} -> 2099.01.01)",
+        "    ~ Deployment.apps sophia-prod-core/backend",
+    ]
+    assert [ln.split(":")[-1] for ln in lines if ln.lstrip(" -+").startswith("image: ")] == [old, "2099.01.01"]
+    assert lines[-1] == "0 added, 9 changed, 0 removed, 0 risk(s) in 1 environment(s)"
+
+    markdown = CliRunner().invoke(diff, ["--format", "markdown"])
+    assert markdown.exit_code == 1, markdown.output
+    lines = markdown.output.splitlines()
+    assert [ln for ln in lines if ln.startswith(("- ✏️", "- ➕", "- ➖"))] == [
+        f"- ✏️ changed `backend`: 8 objects: only labels changed (app.kubernetes.io/version {old} -&gt; 2099.01.01)",
+        "- ✏️ changed `Deployment.apps sophia-prod-core/backend`",
+    ]
+    assert [ln.split(":")[-1] for ln in lines if ln.lstrip(" -+").startswith("image: ")] == [old, "2099.01.01"]
+    assert "| production | core | 0 | 9 | 0 | 0 |" in lines
 
 
 @pytest.mark.slow

@@ -11,6 +11,7 @@ import yaml
 from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
+from sophia.model.loader import load
 from sophia.pipeline import compile_tree
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,14 +35,17 @@ GPU_SERVICE = """\
 """
 
 
-def _platform(tmp_path: Path, services: str = "", cluster_edit: tuple[str, str] | None = None) -> Path:
+def _platform(tmp_path: Path, services: str = "", cluster_edit: tuple[str, str] | None = None,
+              env_edit: tuple[str, str] | None = None) -> Path:
     root = tmp_path / "environments"
     shutil.copytree(BASIC, root)
     catalog = root / "catalog.yaml"
     catalog.write_text(catalog.read_text() + services)
-    if cluster_edit:
-        cluster = root / "cluster.yaml"
-        cluster.write_text(cluster.read_text().replace(*cluster_edit))
+    for file, edit in (("cluster.yaml", cluster_edit), ("staging.yaml", env_edit)):
+        if edit:
+            text = (root / file).read_text()
+            assert edit[0] in text, edit
+            (root / file).write_text(text.replace(*edit, 1))
     return root
 
 
@@ -68,8 +72,9 @@ def test_the_corpus_over_commit_eight_services_on_one_gh200(tmp_path: Path) -> N
                        for n, r in replicas.items())
     rendered = _compile_error(_platform(tmp_path, services, GH200_POOL))
     assert (
-        "cluster test-cluster: nodePools.ai-core: pool 'ai-core' is over-committed in the worst case: GPUs 14 > 1; "
-        "placed there: staging/ai-memory-v2 (2 pods, 2 GPU, 1 CPU, 2.0Gi), staging/gong-v2 (2 pods, 2 GPU, 1 CPU, 2.0Gi), "
+        "environments/catalog.yaml:104: spec.services.ai-memory-v2.replicas: "
+        "pool 'ai-core' of cluster 'test-cluster' is over-committed in the worst case: GPUs 14 > 1; "
+        "placed there, largest first: staging/ai-memory-v2 (2 pods, 2 GPU, 1 CPU, 2.0Gi), staging/gong-v2 (2 pods, 2 GPU, 1 CPU, 2.0Gi), "
         "staging/huggingface-ai (2 pods, 2 GPU, 1 CPU, 2.0Gi), staging/prompt-optimizer (2 pods, 2 GPU, 1 CPU, 2.0Gi), "
         "staging/snowflake-cortex (2 pods, 2 GPU, 1 CPU, 2.0Gi), staging/snowflake-cortex-enhanced (2 pods, 2 GPU, 1 CPU, 2.0Gi), "
         "staging/perplexity-v2 (1 pods, 1 GPU, 0.5 CPU, 1.0Gi), staging/vector-db (1 pods, 1 GPU, 0.5 CPU, 1.0Gi)\n"
@@ -77,21 +82,74 @@ def test_the_corpus_over_commit_eight_services_on_one_gh200(tmp_path: Path) -> N
     ) in rendered
 
 
+API_CPU = ("    api:\n      env: {LOG_LEVEL: debug}\n", "    api:\n      env: {LOG_LEVEL: debug}\n"
+           "      resources:\n        requests: {cpu: 900m, memory: 128Mi}\n        limits: {cpu: 900m, memory: 256Mi}\n")
+OTHERS = ("staging/llm-gateway (5 pods, 1.5 CPU, 1.4Gi), staging/db (1 pods, 0.25 CPU, 0.5Gi), "
+          "staging/queue-worker (2 pods, 0.2 CPU, 0.2Gi), staging/nightly-report (1 pods, 0.1 CPU, 0.1Gi)")
+OVER = "pool {pool!r} of cluster 'test-cluster' is over-committed in the worst case: {over}; placed there, largest first: {who}"
+
+
 @pytest.mark.parametrize(
-    ("services", "cluster_edit", "expected"),
+    ("services", "cluster_edit", "env_edit", "expected"),
     [
+        # one pod each: the GPU request of the largest (ties: more CPU first)
+        pytest.param(GPU_SERVICE.format(name="trainer", replicas=1, pool="gpu", gpu="{models: [A100]}"), None, None,
+                     "environments/catalog.yaml:91: spec.services.inference.gpu.count: " + OVER.format(
+                         pool="gpu", over="GPUs 2 > 1",
+                         who="staging/inference (1 pods, 1 GPU, 1 CPU, 2.0Gi), staging/trainer (1 pods, 1 GPU, 0.5 CPU, 1.0Gi)"),
+                     id="second-gpu-service"),
+        # the environment overrides gpu.models only: the count still comes from the catalogue
         pytest.param(GPU_SERVICE.format(name="trainer", replicas=1, pool="gpu", gpu="{models: [A100]}"), None,
-                     "pool 'gpu' is over-committed in the worst case: GPUs 2 > 1", id="second-gpu-service"),
-        pytest.param(GPU_SERVICE.format(name="trainer", replicas=1, pool="gpu", gpu="{models: [A100], count: 2}"), None,
-                     "spec.services.trainer.gpu.count: asks for 2 GPUs per pod but a node of pool 'gpu' has 1", id="gpus-per-node"),
-        pytest.param("", ('capacity: {cpu: "8", memory: 32Gi}', 'capacity: {cpu: "2", memory: 32Gi}'),
-                     "pool 'general' is over-committed in the worst case: CPU 2.55 > 2 cores", id="cpu"),
+                     ("  services:\n", "  services:\n    inference:\n      gpu: {models: [A100]}\n"),
+                     "environments/catalog.yaml:91: spec.services.inference.gpu.count: " + OVER.format(
+                         pool="gpu", over="GPUs 2 > 1",
+                         who="staging/inference (1 pods, 1 GPU, 1 CPU, 2.0Gi), staging/trainer (1 pods, 1 GPU, 0.5 CPU, 1.0Gi)"),
+                     id="gpu-count-from-catalogue"),
+        # replicas set in the environment file
+        pytest.param("", None, ("  services:\n", "  services:\n    inference: {replicas: 2}\n"),
+                     "environments/staging.yaml:20: spec.services.inference.replicas: " + OVER.format(
+                         pool="gpu", over="GPUs 2 > 1", who="staging/inference (2 pods, 2 GPU, 2 CPU, 4.0Gi)"),
+                     id="gpu-replicas-in-environment"),
+        pytest.param(GPU_SERVICE.format(name="trainer", replicas=1, pool="gpu", gpu="{models: [A100], count: 2}"), None, None,
+                     "environments/catalog.yaml:106: spec.services.trainer.gpu.count: asks for 2 GPUs per pod but a node of "
+                     "pool 'gpu' has 1", id="gpus-per-node"),
+        # autoscaling maxReplicas: in the environment file, else in the catalogue (the environment overrides resources only)
+        pytest.param("", None, (API_CPU[0], API_CPU[0] + "      autoscaling: {minReplicas: 2, maxReplicas: 60}\n"),
+                     "environments/staging.yaml:22: spec.services.api.autoscaling.maxReplicas: " + OVER.format(
+                         pool="general", over="CPU 9.55 > 8 cores", who="staging/api (75 pods, 7.5 CPU, 9.4Gi), " + OTHERS),
+                     id="max-replicas-in-environment"),
+        pytest.param("", ('capacity: {cpu: "8", memory: 32Gi}', 'capacity: {cpu: "3", memory: 32Gi}'), API_CPU,
+                     "environments/catalog.yaml:22: spec.services.api.autoscaling.maxReplicas: " + OVER.format(
+                         pool="general", over="CPU 6.55 > 3 cores", who="staging/api (5 pods, 4.5 CPU, 0.6Gi), " + OTHERS),
+                     id="max-replicas-in-catalogue"),
+        # the LLM gateway's maxReplicas (a default, so the line of llmGateway)
+        pytest.param("", ('capacity: {cpu: "8", memory: 32Gi}', 'capacity: {cpu: "2", memory: 32Gi}'), None,
+                     "environments/staging.yaml:13: spec.llmGateway.autoscaling.maxReplicas: " + OVER.format(
+                         pool="general", over="CPU 2.55 > 2 cores",
+                         who="staging/llm-gateway (5 pods, 1.5 CPU, 1.4Gi), staging/api (5 pods, 0.5 CPU, 0.6Gi), "
+                             "staging/db (1 pods, 0.25 CPU, 0.5Gi), staging/queue-worker (2 pods, 0.2 CPU, 0.2Gi), "
+                             "staging/nightly-report (1 pods, 0.1 CPU, 0.1Gi)"),
+                     id="cpu-gateway"),
+        # one pod (a CronJob): its request of what overflows
         pytest.param("", ('capacity: {cpu: "8", memory: 32Gi}', 'capacity: {cpu: "8", memory: 2Gi}'),
-                     "pool 'general' is over-committed in the worst case: memory 2.9Gi > 2.0Gi", id="memory"),
+                     ("  services:\n", "  services:\n    nightly-report:\n      resources:\n"
+                      "        requests: {cpu: 100m, memory: 3Gi}\n        limits: {cpu: 100m, memory: 3Gi}\n"),
+                     "environments/staging.yaml:22: spec.services.nightly-report.resources.requests.memory: " + OVER.format(
+                         pool="general", over="memory 5.8Gi > 2.0Gi",
+                         who="staging/nightly-report (1 pods, 0.1 CPU, 3.0Gi), staging/llm-gateway (5 pods, 1.5 CPU, 1.4Gi), "
+                             "staging/api (5 pods, 0.5 CPU, 0.6Gi), staging/db (1 pods, 0.25 CPU, 0.5Gi), "
+                             "staging/queue-worker (2 pods, 0.2 CPU, 0.2Gi)"),
+                     id="memory-one-pod"),
     ],
 )
-def test_over_commit(tmp_path: Path, services: str, cluster_edit: tuple[str, str] | None, expected: str) -> None:
-    assert expected in _compile_error(_platform(tmp_path, services, cluster_edit))
+def test_over_commit(tmp_path: Path, services: str, cluster_edit: tuple[str, str] | None, env_edit: tuple[str, str] | None,
+                     expected: str) -> None:
+    """The exact error: the file and line of what sizes the largest demand on the pool, and the pool."""
+    with pytest.raises(SpecError) as info:
+        compile_tree(_platform(tmp_path, services, cluster_edit, env_edit))
+    hint = "a pod's GPUs must all be on one node" if "per pod" in expected else (
+        "lower replicas or maxReplicas, move services to another pool, or add nodes to the pool")
+    assert f"{expected}\n    hint: {hint}" in [p.render() for p in info.value.problems], info.value.render()
 
 
 @pytest.mark.parametrize(
@@ -131,24 +189,38 @@ def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     return template["spec"] if isinstance(template, dict) else None
 
 
-def test_every_gpu_pod_in_dist_is_placed_and_only_gpu_pods_tolerate_the_taint() -> None:
+def test_every_pod_in_dist_fits_the_taints_and_gpus_of_its_pool() -> None:
+    """Each environment's pods, against the pool their node affinity selects in that environment's cluster:
+    they tolerate exactly the pool's NoSchedule/NoExecute taints, and GPU pods ask for whole GPUs of the
+    pool's model, no more than a node has, under the nvidia runtime."""
+    platform = load(ROOT / "environments")
     gpu_pods = 0
-    for path, obj in _real().items():
+    for path, obj in sorted(_real().items()):
         pod = _pod_spec(obj)
         if pod is None:
             continue
-        gpus = [c["resources"]["limits"].get("nvidia.com/gpu") for c in pod["containers"]]
+        env = platform.environments[path.split("/")[0]]
+        (term,) = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+        selected = {e["key"]: e["values"] for e in term["matchExpressions"] if e["operator"] == "In"}
+        pools = [name for name, pool in env.cluster.spec.node_pools.items()
+                 if all(pool.labels.get(key) in values for key, values in selected.items())]
+        assert len(pools) == 1 and "sophia.ai/pool" in selected, (path, selected, pools)
+        pool = env.cluster.spec.node_pools[pools[0]]
+        taints = {(t.key, t.value, t.effect) for t in pool.taints if t.effect != "PreferNoSchedule"}
+        tolerated = {(t["key"], t.get("value", ""), t["effect"]) for t in pod.get("tolerations", [])}
+        assert tolerated == taints, (path, pools[0])
+        gpus = [c["resources"].get("limits", {}).get("nvidia.com/gpu", 0) for c in pod["containers"]]
         if any(gpus):
             gpu_pods += 1
-            assert all(isinstance(g, int) for g in gpus if g), path
+            assert all(isinstance(g, int) for g in gpus), path
+            assert pool.gpu is not None and sum(gpus) <= pool.gpu.count, (path, pools[0])
+            service = env.services[obj["metadata"]["labels"]["app.kubernetes.io/name"]]
+            assert service.spec.gpu is not None and pool.gpu.model in service.spec.gpu.models, (path, pools[0])
             assert pod["runtimeClassName"] == "nvidia", path
-            assert any(t["key"] == "nvidia.com/gpu" for t in pod.get("tolerations", [])) or "development" in path, path
-            terms = pod["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
-            assert terms[0]["matchExpressions"][0]["key"] == "sophia.ai/pool", path
         else:
-            assert not any(t["key"] == "nvidia.com/gpu" for t in pod.get("tolerations", [])), path
+            assert pool.general_workloads, (path, pools[0])
             assert "runtimeClassName" not in pod, path
-    assert gpu_pods == 2
+    assert gpu_pods == 2, "ai-memory in each environment"
 
 
 def test_placement_per_gpu_model() -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import CLI_TIMEOUT, REPO, SOPHIA, run_sophia
 
 from sophia.errors import SpecError
 from sophia.model.loader import load
@@ -199,7 +201,33 @@ def test_every_problem_is_reported_at_once(tmp_path: Path) -> None:
     assert "catalog.yaml:43: spec.services.queue-worker.replicas: Input should be greater than or equal to 0" in rendered
     assert "staging.yaml:6: spec.release: release 'beta' is not defined" in rendered
     assert "cluster.yaml:6: spec.nodePool: unknown field 'nodePool'" in rendered
-    assert rendered.endswith("problem(s) found; dist/ was not changed")
+    assert rendered.endswith("\nerror: 5 problem(s) found")  # loading alone writes nothing: no output folder to name
+
+
+@pytest.mark.parametrize("command", ["synth", "check", "cdk8s-app"])
+def test_the_footer_names_the_output_folder_left_alone(tmp_path: Path, command: str) -> None:
+    """`--out` elsewhere (or main.py run from another folder): the footer names that folder, not dist/."""
+    root = _copy(tmp_path)
+    _edit(root, "catalog.yaml", "      replicas: 1\n", "      replicas: -1\n")
+    if command == "cdk8s-app":  # the app `cdk8s synth` runs: environments/ and dist/ beside main.py
+        project = tmp_path / "project"
+        project.mkdir()
+        shutil.copy(REPO / "main.py", project)
+        root.rename(project / "environments")
+        out, shown = project / "dist", "project/dist"
+        run = subprocess.run([str(SOPHIA.parent / "python"), "project/main.py"], cwd=tmp_path,
+                             capture_output=True, text=True, timeout=CLI_TIMEOUT, check=False)
+    else:
+        out = tmp_path / "elsewhere"
+        if command == "check":
+            out.mkdir()
+        shown = str(out)
+        run = run_sophia(command, "--environments", str(root), "--out", str(out), cwd=tmp_path)
+    assert run.returncode == (2 if command == "check" else 1), run.stderr
+    *_, problem, footer = run.stderr.splitlines()
+    assert problem.endswith("catalog.yaml:43: spec.services.queue-worker.replicas: Input should be greater than or equal to 0")
+    assert footer == f"error: 1 problem(s) found; {shown}/ was not changed"
+    assert out.exists() == (command == "check")
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,9 @@ import yaml
 from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
-from sophia.model.loader import load
+from sophia.model.loader import LLM_KEY_NAMES, load
 from sophia.pipeline import compile_tree
+from sophia.validate.rules_values import is_sensitive, secret_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"
@@ -27,11 +29,65 @@ def _dist() -> dict[str, Any]:
     return out
 
 
-def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
-    spec = obj.get("spec", {})
+def _pod(obj: dict[str, Any]) -> dict[str, Any] | None:
+    spec = obj.get("spec")
+    if not isinstance(spec, dict):
+        return None
     if obj["kind"] == "CronJob":
         spec = spec["jobTemplate"]["spec"]
-    return spec.get("template", {}).get("spec", {}).get("containers", []) if isinstance(spec, dict) else []
+    template = spec.get("template")
+    return template.get("spec") if isinstance(template, dict) else None
+
+
+def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    pod = _pod(obj)
+    return [*pod.get("initContainers", []), *pod["containers"]] if pod else []
+
+
+def _plain_values(objects: dict[str, Any]) -> Iterator[tuple[str, str | None, str, str, set[str]]]:
+    """(where, ConfigMap, name, value, the secrets of that pod) for every plain value a workload reads.
+
+    Plain values are each container's `env[].value` and the data of the ConfigMaps the pod reads:
+    whole (`envFrom`), by key (`configMapKeyRef`) or as files (`configMap` volumes). A pod's secrets
+    are the keys of the ExternalSecrets that fill the Secrets it reads.
+    """
+    by_name = {(o["kind"], o["metadata"].get("namespace"), o["metadata"]["name"]): o for o in objects.values()}
+    for path, obj in sorted(objects.items()):
+        pod = _pod(obj)
+        if pod is None:
+            continue
+        namespace = obj["metadata"]["namespace"]
+        plain: list[tuple[str, str | None, str, str]] = []
+        secret_names: set[str] = {v["secret"]["secretName"] for v in pod.get("volumes", []) if "secret" in v}
+        reads = [(f"{path} volume {v['name']}", v["configMap"]["name"], None) for v in pod.get("volumes", []) if "configMap" in v]
+        for c in _containers(obj):
+            for source in c.get("envFrom", []):
+                if "configMapRef" in source:
+                    reads.append((f"{path} envFrom", source["configMapRef"]["name"], None))
+                if "secretRef" in source:
+                    secret_names.add(source["secretRef"]["name"])
+            for e in c.get("env", []):
+                ref = e.get("valueFrom", {})
+                if "value" in e:
+                    plain.append((f"{path} env {e['name']}", None, e["name"], e["value"]))
+                elif "configMapKeyRef" in ref:
+                    reads.append((f"{path} env {e['name']}", ref["configMapKeyRef"]["name"], ref["configMapKeyRef"]["key"]))
+                elif "secretKeyRef" in ref:
+                    secret_names.add(ref["secretKeyRef"]["name"])
+        for where, name, key in reads:
+            config_map = by_name.get(("ConfigMap", namespace, name))
+            assert config_map is not None, f"{where} reads ConfigMap {name}, which is not in the output"
+            data: dict[str, str] = config_map.get("data", {})
+            plain.extend((where, f"{namespace}/{name}", k, v) for k, v in data.items() if key in (None, k))
+        secrets = {
+            d["secretKey"]
+            for o in objects.values()
+            if o["kind"] == "ExternalSecret" and o["metadata"]["namespace"] == namespace
+            and o["spec"]["target"]["name"] in secret_names
+            for d in o["spec"].get("data", [])
+        }
+        for where, config_map, name, value in plain:
+            yield where, config_map, name, value, secrets
 
 
 def _copy(tmp_path: Path) -> Path:
@@ -167,6 +223,24 @@ def test_gateway_component() -> None:
     assert [p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for r in policy["ingress"] for p in r["from"]] == ["api"]
 
 
+@pytest.mark.parametrize("source", ["dist", "basic-fixture"])
+def test_no_secret_reaches_a_plain_value(source: str) -> None:
+    """Plain values go to ConfigMaps (and env[].value): none is a secret, named like one or looks like one."""
+    objects = _dist() if source == "dist" else {
+        p: yaml.safe_load(t) for p, t in compile_tree(BASIC).items() if p.endswith(".yaml")
+    }
+    read = set()
+    for where, config_map, name, value, secrets in _plain_values(objects):
+        read.add(config_map)
+        where = f"{where} ({config_map} {name})" if config_map else where
+        assert name not in secrets, f"{where}: {name} is a secret of this pod, read as a plain value"
+        assert not LLM_KEY_NAMES.match(name), f"{where}: LLM provider key {name} outside the gateway"
+        assert not is_sensitive(name), f"{where}: {name} names a secret but holds a plain value"
+        assert secret_problem(name, value) is None, f"{where}: {secret_problem(name, value)}"
+    config_maps = {f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in objects.values() if o["kind"] == "ConfigMap"}
+    assert config_maps and read - {None} == config_maps, "every ConfigMap is read by a workload, and checked here"
+
+
 def test_real_dist_holds_no_secret_and_only_the_gateway_holds_provider_keys() -> None:
     dist = _dist()
     assert not [p for p, o in dist.items() if o["kind"] == "Secret"]
@@ -175,8 +249,6 @@ def test_real_dist_holds_no_secret_and_only_the_gateway_holds_provider_keys() ->
         for c in _containers(obj):
             names = {e["name"] for e in c.get("env", [])}
             assert not names & PROVIDER_KEY_VARS, path
-            for e in c.get("env", []):
-                assert "value" not in e or not e["name"].endswith(("PASSWORD", "TOKEN", "API_KEY")), path
         if obj["kind"] == "ExternalSecret":
             keys = [d["remoteRef"]["key"] for d in obj["spec"]["data"]]
             if obj["metadata"]["name"] == "llm-gateway-config":

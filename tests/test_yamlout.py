@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,9 @@ from sophia.yamlout import dump, scalar
 ROOT = Path(__file__).resolve().parents[1]
 
 _text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from(["\n", ":", "#", " ", "-", "'", '"']))
-_leaf = st.none() | st.booleans() | st.integers() | _text | st.sampled_from(
+# every float: st.floats() draws huge, tiny, subnormal, negative zero, inf and nan; the list makes sure of them
+_floats = st.floats() | st.sampled_from([1e16, 1e-07, -1e22, 5e-324, 1.7976931348623157e308, -0.0, math.inf, -math.inf, math.nan])
+_leaf = st.none() | st.booleans() | st.integers() | _floats | _text | st.sampled_from(
     ["yes", "No", "on", "null", "~", "1.0", "0x1F", "1:20", ".5", ".inf", "2025-07-09", "- a", "a: b", "#c", "&x", "*x", "!t",
      "foo:", "http://a:1/b", "multi\nline\n", "trailing \nspace", "x\n\n", " lead", "", "@", "%", "`",
      # YAML line breaks and characters YAML refuses raw, which JSON escaping leaves raw
@@ -25,12 +28,39 @@ _keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), m
 _values = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4), max_leaves=20)
 
 
+def _same(read: Any, written: Any) -> bool:
+    """Equal in value and type: `==` takes 1 for True and 1.0, 0.0 for -0.0, and nan for nothing."""
+    if type(read) is not type(written):
+        return False
+    if isinstance(written, dict):
+        return read.keys() == written.keys() and all(_same(read[k], v) for k, v in written.items())
+    if isinstance(written, list):
+        return len(read) == len(written) and all(_same(r, w) for r, w in zip(read, written, strict=True))
+    if isinstance(written, float):
+        if math.isnan(written):
+            return math.isnan(read)
+        return bool(read == written and math.copysign(1, read) == math.copysign(1, written))
+    return bool(read == written)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.dictionaries(_keys, _values, max_size=6))
 def test_any_json_shaped_document_reads_back_unchanged(doc: dict[str, Any]) -> None:
     text = dump(doc)
-    assert yaml.safe_load(text) == (doc or None if doc else None) or yaml.safe_load(text) == doc
-    assert yaml.load(text, Loader=yaml.CSafeLoader) == yaml.safe_load(text)  # libyaml, as `sophia validate` reads
+    expected = doc or None  # an empty mapping writes nothing, which reads back as null
+    assert _same(yaml.safe_load(text), expected), text
+    assert _same(yaml.load(text, Loader=yaml.CSafeLoader), expected), text  # libyaml, as `sophia validate` reads
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(0.5, "0.5"), (-2.0, "-2.0"), (-0.0, "-0.0"), (1e16, "1.0e+16"), (1e-07, "1.0e-07"), (-1e22, "-1.0e+22"),
+     (1.5e300, "1.5e+300"), (5e-324, "5.0e-324"), (math.inf, ".inf"), (-math.inf, "-.inf"), (math.nan, ".nan")],
+    ids=["half", "whole", "negative-zero", "huge", "tiny", "huge-negative", "huge-with-dot", "subnormal", "inf", "-inf", "nan"],
+)
+def test_floats_are_written_as_yaml_1_1_floats(value: float, text: str) -> None:
+    assert dump({"k": value}) == f"k: {text}\n"
+    assert _same(yaml.safe_load(dump({"k": value}))["k"], value)
 
 
 @pytest.mark.parametrize("text", ["yes", "no", "on", "off", "true", "null", "~", "1", "1.5", "0o7", "2025-07-09", "1:20", ".inf",

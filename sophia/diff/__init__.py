@@ -5,8 +5,8 @@ or the compiler; `gitread` reads dist/ at a revision; the renderers turn a `Diff
 for a terminal or Markdown for a PR comment; `command` is the click command.
 """
 
-from sophia.diff.engine import AppSummary, DiffReport, compare
+from sophia.diff.engine import AppSummary, DiffReport, Relabelled, compare
 from sophia.diff.model import Change, DiffError, ObjectKey
 from sophia.diff.risks import Risk
 
-__all__ = ["AppSummary", "Change", "DiffError", "DiffReport", "ObjectKey", "Risk", "compare"]
+__all__ = ["AppSummary", "Change", "DiffError", "DiffReport", "ObjectKey", "Relabelled", "Risk", "compare"]

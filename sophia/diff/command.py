@@ -42,6 +42,8 @@ def diff(envs: tuple[str, ...], against: str, environments: Path, dist: Path, re
 
     Objects are matched by (group, kind, namespace, name) per environment and Argo CD application
     folder. Only the given ENVs (top-level folders of dist/) are compared, all when none is given.
+    Objects whose only change is to their labels (an image bump's app.kubernetes.io/version) are
+    summarised in one line per service; every other change is shown in full.
 
     Exit status (like diff and kubectl diff): 0 no difference, 1 differences, 2 error.
     """

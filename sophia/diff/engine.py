@@ -5,8 +5,30 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 
-from sophia.diff.model import Change, DiffError, compare_trees, parse_tree, split_path
+from sophia.diff.model import Change, DiffError, LabelChange, compare_trees, label_only, parse_tree, split_path
 from sophia.diff.risks import Risk, find_risks
+
+SERVICE_LABEL = "app.kubernetes.io/name"
+
+
+@dataclass(frozen=True)
+class Relabelled:
+    """The objects of one service in one application whose only change is to their labels, as one line.
+
+    An image bump changes the `app.kubernetes.io/version` label of every object of the service; only
+    the workload changes otherwise, and only its diff is worth reading.
+    """
+
+    env: str
+    app: str
+    service: str
+    count: int
+    labels: tuple[LabelChange, ...]
+
+    def describe(self) -> str:
+        """`8 objects: only labels changed (app.kubernetes.io/version 1.2.3 -> 1.2.4)`."""
+        shown = "; ".join(f"{k} {'unset' if a is None else a} -> {'unset' if b is None else b}" for k, a, b in self.labels)
+        return f"{self.count} object{'s' if self.count != 1 else ''}: only labels changed ({shown})"
 
 
 @dataclass(frozen=True)
@@ -43,6 +65,27 @@ class DiffReport:
     def changes_of(self, env: str, app: str) -> list[Change]:
         return [c for c in self.changes if (c.env, c.app) == (env, app)]
 
+    def details(self, env: str, app: str) -> tuple[list[Change], list[Relabelled]]:
+        """The changes of one application to show in full, and its label-only changes, one line per service.
+
+        A change with a risk is always shown in full.
+        """
+        risky = {r.key for r in self.risks_of(env, app)}
+        full: list[Change] = []
+        groups: dict[str, list[tuple[LabelChange, ...]]] = {}  # service -> the label changes of each of its objects
+        for change in self.changes_of(env, app):
+            labels = label_only(change) if change.key not in risky else ()
+            if labels:
+                service = ((change.obj.manifest.get("metadata") or {}).get("labels") or {}).get(SERVICE_LABEL, "")
+                groups.setdefault(str(service), []).append(labels)
+            else:
+                full.append(change)
+        relabelled = [
+            Relabelled(env, app, service, len(members), tuple(sorted({lc for labels in members for lc in labels}, key=_order)))
+            for service, members in sorted(groups.items())
+        ]
+        return full, relabelled
+
     def risks_of(self, env: str, app: str | None = None) -> list[Risk]:
         return [r for r in self.risks if r.env == env and (app is None or r.app == app)]
 
@@ -55,6 +98,10 @@ class DiffReport:
                 rows.append(AppSummary(env, app, sum(c.status == "added" for c in mine), sum(c.status == "changed" for c in mine),
                                        sum(c.status == "removed" for c in mine), len(self.risks_of(env, app))))
         return rows
+
+
+def _order(change: LabelChange) -> tuple[str, str, str]:
+    return change[0], change[1] or "", change[2] or ""
 
 
 def select(files: Mapping[str, str], environments: Collection[str]) -> dict[str, str]:

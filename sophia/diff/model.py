@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import PurePath
 from typing import Any, Literal
 
 import yaml
@@ -44,7 +45,7 @@ class DiffError(SophiaError):
         self.problems = sorted(set(problems))
         super().__init__(message)
 
-    def render(self) -> str:
+    def render(self, out: PurePath | None = None) -> str:
         return "\n".join([p.render() for p in self.problems] + [f"error: {self}"])
 
 
@@ -116,6 +117,24 @@ class Change:
 
 
 Tree = dict[tuple[str, ObjectKey], Obj]
+
+LabelChange = tuple[str, str | None, str | None]
+"""(label, old value, new value); None where the label is not set."""
+
+
+def label_only(change: Change) -> tuple[LabelChange, ...]:
+    """The label changes of an object whose only change is to its own labels (in place), else ()."""
+    if change.status != "changed" or change.moved or change.old is None or change.new is None or not change.fields:
+        return ()
+    if not all(f == "metadata.labels" or f.startswith("metadata.labels.") for f in change.fields):
+        return ()
+    old, new = _labels(change.old.manifest), _labels(change.new.manifest)
+    return tuple((k, old.get(k), new.get(k)) for k in sorted(set(old) | set(new)) if old.get(k) != new.get(k))
+
+
+def _labels(manifest: Manifest) -> dict[str, str | None]:
+    labels = (manifest.get("metadata") or {}).get("labels") or {}
+    return {str(k): None if v is None else str(v) for k, v in labels.items()}
 
 
 def canonical(manifest: Manifest) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from html import escape
 
-from sophia.diff.engine import DiffReport
+from sophia.diff.engine import DiffReport, Relabelled
 from sophia.diff.model import Change
 
 SIGNS = {"added": "➕ added", "changed": "✏️ changed", "removed": "➖ removed"}
@@ -52,7 +52,9 @@ def _render(report: DiffReport, *, diffs: bool) -> str:
             n_risks = len(report.risks_of(env, app))
             risk_note = f", ⚠️ {n_risks} risk(s)" if n_risks else ""
             out += ["", f"<details><summary><code>{escape(app or '.')}</code>: {counts}{risk_note}</summary>", ""]
-            for change in changes:
+            full, relabelled = report.details(env, app)
+            out += [_relabelled(group) for group in relabelled]
+            for change in full:
                 out += _change(change, diffs)
             out += ["</details>"]
     return "\n".join(out) + "\n"
@@ -69,6 +71,12 @@ def _change(change: Change, diffs: bool) -> list[str]:
         fence = "`" * max(3, 1 + max((len(run) for ln in change.diff for run in re.findall(r"`+", ln)), default=0))
         out += ["", f"{fence}diff", *change.diff, fence, ""]
     return out
+
+
+def _relabelled(group: Relabelled) -> str:
+    """One list item for the label-only changes of a service."""
+    who = f"{_code(group.service)}: " if group.service else ""
+    return f"- {SIGNS['changed']} {who}{_text(group.describe())}"
 
 
 def _code(text: str) -> str:

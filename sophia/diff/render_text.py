@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from sophia.diff.engine import DiffReport
+from sophia.diff.engine import DiffReport, Relabelled
 from sophia.diff.model import Change
 
 SIGNS = {"added": "+", "changed": "~", "removed": "-"}
@@ -37,7 +37,9 @@ def render_text(report: DiffReport, *, color: bool = True) -> str:
             if not changes:
                 continue
             lines.append(s(f"  {app or '.'}/", bold=True))
-            for change in changes:
+            full, relabelled = report.details(env, app)
+            lines += [_relabelled(group, s) for group in relabelled]
+            for change in full:
                 lines += _change(change, s)
     lines += ["", _totals(report)]
     return "\n".join(lines) + "\n"
@@ -68,6 +70,12 @@ def _change(change: Change, s: Any) -> list[str]:
         else:
             out.append("      " + line)
     return out
+
+
+def _relabelled(group: Relabelled, s: Any) -> str:
+    """`~ api: 8 objects: only labels changed (...)`, one line for the label-only changes of a service."""
+    who = f"{group.service}: " if group.service else ""
+    return f"    {s(SIGNS['changed'], fg=COLOURS['changed'], bold=True)} {s(who, fg=COLOURS['changed'])}{group.describe()}"
 
 
 def _totals(report: DiffReport) -> str:

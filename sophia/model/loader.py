@@ -49,6 +49,8 @@ class Env:
     file: str
     locate: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
     """locate(service, *field_path) -> (file, line) where that field was written."""
+    locate_spec: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
+    """locate_spec(*field_path) -> (file, line) of spec.<field_path> in the environment file (llmGateway, ...)."""
 
 
 @dataclass
@@ -260,6 +262,18 @@ def _type_name(value: Any) -> str:
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
+def _overridden(override: dict[str, Any], path: tuple[str | int, ...]) -> bool:
+    """Whether the merged value at `path` was written in `override` (the environment file), as `_merge` layers it."""
+    node: Any = override
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return False  # merged from the catalogue below a mapping the override shares
+        node = node[part]
+        if not isinstance(node, dict) or part == "resources":
+            return True  # replaced whole
+    return bool(path)
+
+
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in override.items():
@@ -423,7 +437,7 @@ def _resolve_env(
         merged = _merge(raw, over)
 
         def locate(loc: tuple[str | int, ...], p: tuple[str | int, ...] = prefix, o: dict[str, Any] = over) -> tuple[str, int]:
-            if loc and loc[0] in o:
+            if _overridden(o, loc):
                 return ef, env_src.doc.line_of((*p, *loc))
             return cat_src.file, cat_src.doc.line_of((*p, *loc))
 
@@ -488,7 +502,7 @@ def _resolve_env(
 
     def locate_field(n: str, *path: str | int) -> tuple[str, int]:
         o = env_src.doc.data["spec"].get("services", {}).get(n) or {}
-        if path and path[0] in o:
+        if _overridden(o, path):
             return ef, env_src.doc.line_of(("spec", "services", n, *path))
         return cat_src.file, cat_src.doc.line_of(("spec", "services", n, *path))
 
@@ -572,7 +586,8 @@ def _resolve_env(
 
     if len(col.problems) != before or cluster is None:
         return None
-    return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef, locate=locate_field)
+    return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef, locate=locate_field,
+               locate_spec=lambda *path: (ef, at(*path)))
 
 
 _URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
