@@ -315,7 +315,8 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
     base = spec.source.path.rstrip("/")
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": spec.source.repo_url,
-        "revision": spec.source.target_revision, "cluster": env.cluster.metadata.name,
+        "revision": spec.promotion.revision if spec.promotion else spec.source.target_revision,
+        "cluster": env.cluster.metadata.name,
     }
     for app in apps:
         ArgoApplication(scope, f"app-{app}", folder=folder, props=ArgoApplicationProps(
@@ -335,7 +336,7 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
             wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(
-        **common,
+        **{**common, "revision": spec.source.target_revision},  # the branch: promotions reach the cluster through it
         name=f"{env.name}-root",
         component="argocd-root",
         path=f"{base}/{env.name}/{ARGOCD_FOLDER}",

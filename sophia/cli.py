@@ -34,6 +34,9 @@ _LAZY = {
     "diff": "sophia.diff.command:diff",
     "import": "sophia.importer.command:import_",
     "crds": "sophia.validate.crds_command:crds",
+    "release": "sophia.promote.command:release",
+    "promote": "sophia.promote.command:promote",
+    "rollback": "sophia.promote.command:rollback",
 }
 """Commands in their own packages, imported only when run (start-up time is part of every synth)."""
 

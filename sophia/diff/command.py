@@ -9,6 +9,7 @@ import click
 
 from sophia.diff.engine import DiffReport, compare
 from sophia.diff.gitread import read_dist, resolve
+from sophia.diff.model import DiffError
 from sophia.errors import SophiaError
 
 EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
@@ -25,6 +26,43 @@ def run_diff(environments: Path, repo: Path, against: str, dist: Path, envs: tup
                    old_prefix=f"{against}:{rev.dist}/", new_prefix=f"{rev.dist}/")
 
 
+def run_pending(environments: Path, repo: Path, dist: Path, envs: tuple[str, ...] = ()) -> DiffReport:
+    """For each promoted environment: main's output beyond the revision its applications sync.
+
+    An environment with `spec.promotion` runs dist/<env>/<application>/ as of `promotion.revision`;
+    what a synth of the working tree gives for those folders is waiting for `sophia promote`. Its
+    argocd/ folder is left out: the root Application reads it from the branch, so it is live.
+    """
+    from sophia.model.loader import load
+    from sophia.pipeline import compile_platform
+
+    platform = load(environments)
+    promoted = {name: env.spec.promotion.revision for name, env in platform.environments.items()
+                if env.spec.promotion is not None and (not envs or name in envs)}
+    unknown = sorted(set(envs) - set(platform.environments))
+    if unknown:
+        raise DiffError(f"unknown environment(s): {', '.join(unknown)}")
+    not_promoted = sorted(set(envs) - set(promoted))
+    if not_promoted:
+        raise DiffError(f"{', '.join(not_promoted)} follow(s) a branch: nothing waits to be promoted")
+    new = compile_platform(platform)
+    old: dict[str, str] = {}
+    labels = []
+    for name, revision in sorted(promoted.items()):
+        rev = resolve(repo, revision, dist)
+        old.update({p: t for p, t in read_dist(rev).items() if p.startswith(f"{name}/")})
+        labels.append(f"{name} at {revision[:12]}")
+
+    live = tuple(f"{name}/argocd/" for name in promoted)
+
+    def applications(files: dict[str, str]) -> dict[str, str]:
+        return {p: t for p, t in files.items() if p.split("/", 1)[0] in promoted and not p.startswith(live)}
+
+    return compare(applications(old), applications(new), environments=tuple(sorted(promoted)),
+                   old_label="promoted (" + ", ".join(labels) + ")", new_label="pending on the working tree",
+                   old_prefix="promoted:" + str(dist) + "/", new_prefix=f"{dist}/")
+
+
 @click.command("diff")
 @click.argument("envs", metavar="[ENV]...", nargs=-1)
 @click.option("--against", "against", default="HEAD", show_default=True, metavar="REF", help="Git revision whose dist/ is the baseline.")
@@ -37,7 +75,10 @@ def run_diff(environments: Path, repo: Path, against: str, dist: Path, envs: tup
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="Terminal text, or Markdown for a pull-request comment.")
 @click.option("--no-color", "no_color", is_flag=True, help="No colours, even on a terminal.")
-def diff(envs: tuple[str, ...], against: str, environments: Path, dist: Path, repo: Path, fmt: str, no_color: bool) -> None:
+@click.option("--pending", is_flag=True,
+              help="For promoted environments: what the working tree holds beyond the revision they run.")
+def diff(envs: tuple[str, ...], against: str, environments: Path, dist: Path, repo: Path, fmt: str, no_color: bool,
+         pending: bool) -> None:
     """Show what a synth of ENVIRONMENTS changes in dist/ relative to REF, object by object, with risks.
 
     Objects are matched by (group, kind, namespace, name) per environment and Argo CD application
@@ -48,7 +89,7 @@ def diff(envs: tuple[str, ...], against: str, environments: Path, dist: Path, re
     Exit status (like diff and kubectl diff): 0 no difference, 1 differences, 2 error.
     """
     try:
-        report = run_diff(environments, repo, against, dist, envs)
+        report = run_pending(environments, repo, dist, envs) if pending else run_diff(environments, repo, against, dist, envs)
     except SophiaError as exc:
         click.echo(exc.render(), err=True)
         sys.exit(EXIT_ERROR)

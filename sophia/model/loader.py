@@ -353,6 +353,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
 
     if not by_kind["Environment"] and not col.problems:
         col.add(str(root_path), None, (), "no Environment is defined")
+    _check_promotions(by_kind["Environment"], col)
     if col.problems:
         raise SpecError(col.problems)
     return Platform(catalog=catalog, environments=envs, files=[s.file for s in sources])
@@ -588,6 +589,20 @@ def _resolve_env(
         return None
     return Env(name=env_name, spec=spec, cluster=cluster, services=services, file=ef, locate=locate_field,
                locate_spec=lambda *path: (ef, at(*path)))
+
+
+def _check_promotions(environments: dict[str, tuple[_Source, Any]], col: _Collector) -> None:
+    """An environment is promoted from another environment that exists."""
+    for name, (src, env) in sorted(environments.items()):
+        promotion = env.spec.promotion
+        if promotion is None:
+            continue
+        path = ("spec", "promotion", "from")
+        if promotion.from_ == name:
+            col.add(src.file, src.doc.line_of(path), path, "an environment cannot be promoted from itself")
+        elif promotion.from_ not in environments:
+            col.add(src.file, src.doc.line_of(path), path, f"environment {promotion.from_!r} is not defined",
+                    _choices("environments", {n: None for n in environments if n != name}))
 
 
 _URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")

@@ -682,10 +682,35 @@ class Tls(Model):
     acme: Literal["production", "staging"] = Field(default="production", description="Let's Encrypt server to use.")
 
 
+CommitSha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
+"""A full git commit id: a revision that never moves."""
+
+
+class Promotion(Model):
+    """This environment runs what another one tested: its applications sync a promoted revision.
+
+    The environment's root Application still follows `source.targetRevision` (the branch), so that
+    `sophia promote` and `sophia rollback`, which change the Applications, take effect; every other
+    Application syncs dist/ at `revision`. What main holds beyond it is pending (`sophia diff --pending`).
+    """
+
+    from_: Name = Field(alias="from", description="The environment whose tested revision and images this one takes.")
+    revision: CommitSha = Field(description="The commit whose dist/ this environment's applications sync.")
+    history: list[CommitSha] = Field(
+        default_factory=list, max_length=20,
+        description="Earlier promoted revisions, newest first (`sophia rollback` returns to the first).",
+    )
+
+
 class EnvironmentSpec(Model):
     release: Name = Field(description="Release (image versions) this environment runs.")
     cluster: Name = Field(description="Cluster (by name, never by address) it deploys to.")
     source: GitSource = Field(description="Where Argo CD reads dist/ from.")
+    promotion: Promotion | None = Field(
+        default=None,
+        description="Promoted from another environment: the applications sync `promotion.revision` instead of "
+        "following `source.targetRevision`.",
+    )
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     namespaces: dict[Name, NamespaceName] = Field(
         min_length=1, description="Namespace of each application of the catalogue."

@@ -40,6 +40,9 @@ _WEAK = {
     "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres", "minio123", "minioadmin",
 }
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_REVISION_KEYS = {"revision", "targetRevision", "history"}
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+"""A git commit id under a revision key is a public name of a commit, not a secret (high entropy though it is)."""
 _MIN_ENTROPY_LENGTH = 20
 
 
@@ -179,6 +182,8 @@ def secret_problem(key: str, value: str) -> tuple[str, str] | None:
     if sensitive and _PLACEHOLDER.search(value):
         return "SOPHIA-SEC-004", f'"{key}" holds the placeholder "{value}"'
     if len(value) < 6 and not sensitive:
+        return None
+    if key in _REVISION_KEYS and _COMMIT.fullmatch(value):
         return None
     hits = _scanner().hits(key, value)
     if hits:

@@ -1,0 +1,1 @@
+"""Day-two changes: image versions, promotion between environments, rollback (see command.py)."""

@@ -1,0 +1,214 @@
+"""`sophia release set`, `sophia promote` and `sophia rollback`: day-two changes as edits of the
+environment files (comments and layout kept), followed by a synth and the diff it made.
+
+Every command edits, synthesizes, and on any problem puts the edited files back as they were: a
+refused promotion changes nothing. What it printed is the `sophia diff` of dist/ before and after.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import yaml
+
+from sophia.errors import SophiaError
+
+from .edit import editing, image_of, promote_revision, roll_back, set_image
+from .history import PromotionError, revision_of, tags_ran
+
+_ENVIRONMENTS = click.option("--environments", type=click.Path(path_type=Path), default=Path("environments"),
+                             show_default=True, help="Folder of environment definitions.")
+_OUT = click.option("--out", type=click.Path(path_type=Path), default=Path("dist"), show_default=True,
+                    help="Output folder, re-synthesized after the edit.")
+
+
+@dataclass(frozen=True)
+class Definitions:
+    """Where each Environment and Release of an environments folder is written."""
+
+    environments: dict[str, tuple[Path, dict[str, Any]]]
+    releases: dict[str, Path]
+
+    @classmethod
+    def read(cls, folder: Path) -> Definitions:
+        environments: dict[str, tuple[Path, dict[str, Any]]] = {}
+        releases: dict[str, Path] = {}
+        for path in sorted(folder.rglob("*.yaml")) if folder.is_dir() else []:
+            try:
+                data = yaml.safe_load(path.read_text())
+            except (OSError, yaml.YAMLError):
+                continue  # `sophia synth` words it
+            if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
+                continue
+            name = str(data["metadata"].get("name"))
+            if data.get("kind") == "Environment":
+                environments[name] = (path, data)
+            elif data.get("kind") == "Release":
+                releases[name] = path
+        return cls(environments, releases)
+
+    def environment(self, name: str) -> tuple[Path, dict[str, Any]]:
+        if name not in self.environments:
+            raise PromotionError(f"environment {name!r} is not defined (defined: {', '.join(sorted(self.environments)) or 'none'})")
+        return self.environments[name]
+
+    def release_file(self, env: str) -> Path:
+        _, data = self.environment(env)
+        release = str((data.get("spec") or {}).get("release"))
+        if release not in self.releases:
+            raise PromotionError(f"environment {env!r} runs release {release!r}, which is not defined")
+        return self.releases[release]
+
+    def source_of(self, env: str) -> str | None:
+        """The environment `env` is promoted from, if any."""
+        promotion = (self.environment(env)[1].get("spec") or {}).get("promotion")
+        return str(promotion["from"]) if isinstance(promotion, dict) and promotion.get("from") else None
+
+
+def apply(edits: list[tuple[Path, Callable[[Any], object]]], environments: Path, out: Path) -> None:
+    """Make the edits, synthesize, print the diff; on any problem restore the files and exit 1."""
+    from sophia.diff.engine import compare
+    from sophia.diff.render_text import render_text
+    from sophia.pipeline import synth
+    from sophia.write import read_tree
+
+    before = {path: path.read_text() for path, _ in edits}
+    old = {rel: data.decode() for rel, data in read_tree(out).items() if rel.endswith(".yaml")}
+    try:
+        for path, edit in edits:
+            with editing(path) as document:
+                edit(document)
+        synth(environments, out)
+    except (SophiaError, KeyError, TypeError) as exc:
+        for path, text in before.items():
+            path.write_text(text)
+        message = exc.render() if isinstance(exc, SophiaError) else f"error: cannot edit: {exc}"
+        click.echo(message, err=True)
+        click.echo("nothing was changed", err=True)
+        sys.exit(1)
+    new = {rel: data.decode() for rel, data in read_tree(out).items() if rel.endswith(".yaml")}
+    report = compare(old, new, old_label="before", new_label="after", old_prefix=f"{out}/", new_prefix=f"{out}/")
+    click.echo(render_text(report, color=sys.stdout.isatty()))
+
+
+def _fail(exc: PromotionError) -> None:
+    click.echo(f"error: {exc}", err=True)
+    sys.exit(1)
+
+
+def _check_tested(definitions: Definitions, env: str, service: str, tag: str, force: bool, reason: str) -> str:
+    """'' when `tag` ran in the environment `env` is promoted from; the note to write when forced."""
+    source = definitions.source_of(env)
+    if source is None:
+        return ""
+    ran = tags_ran(definitions.release_file(source), service)
+    if tag in ran:
+        return ""
+    if not force:
+        raise PromotionError(f"{source} never ran {service} {tag} (it ran: {', '.join(sorted(ran)) or 'nothing'}); "
+                             f"{env} runs what {source} tested. To pin it anyway: --force --reason '<why>'")
+    if len((reason or "").strip()) < 10:
+        raise PromotionError("--force needs --reason '<why>' (at least 10 characters): it is written beside the tag")
+    return f"forced: {reason.strip()} (not run in {source})"
+
+
+@click.group("release")
+def release() -> None:
+    """Image versions of an environment's Release."""
+
+
+@release.command("set")
+@click.argument("service")
+@click.argument("tag")
+@click.option("--env", "env", default="development", show_default=True, help="Environment whose Release is edited.")
+@click.option("--force", is_flag=True, help="Pin a tag the environment it is promoted from never ran.")
+@click.option("--reason", default="", help="Why a tag is forced (written beside it).")
+@_ENVIRONMENTS
+@_OUT
+def release_set(service: str, tag: str, env: str, force: bool, reason: str, environments: Path, out: Path) -> None:
+    """Pin SERVICE to the image TAG in ENV's Release, re-synthesize, and show what changed."""
+    try:
+        definitions = Definitions.read(environments)
+        release_file = definitions.release_file(env)
+        note = _check_tested(definitions, env, service, tag, force, reason)
+    except PromotionError as exc:
+        _fail(exc)
+        return
+    apply([(release_file, lambda doc: set_image(doc, service, tag, note))], environments, out)
+
+
+@click.command("promote")
+@click.argument("source")
+@click.argument("target")
+@click.argument("services", nargs=-1)
+@click.option("--revision", default=None, help="Commit to promote (default: the one SOURCE follows now).")
+@_ENVIRONMENTS
+@_OUT
+def promote(source: str, target: str, services: tuple[str, ...], revision: str | None, environments: Path, out: Path) -> None:
+    """Give TARGET what SOURCE runs: the images of SERVICES, or (with no SERVICES) SOURCE's revision.
+
+    With SERVICES, each one's image tag is copied from SOURCE's Release to TARGET's. Without, TARGET's
+    applications are pointed at the commit SOURCE follows (its branch's tip, or --revision): every
+    change to the catalogue, the Cluster or sophia's own code that SOURCE synced reaches TARGET.
+    """
+    try:
+        definitions = Definitions.read(environments)
+        edits: list[tuple[Path, Callable[[Any], object]]] = []
+        if services:
+            with Path(definitions.release_file(source)).open() as handle:
+                tested = yaml.safe_load(handle)
+            tags = {service: image_of(tested, service) for service in services}
+            missing = sorted(s for s, t in tags.items() if t is None)
+            if missing:
+                raise PromotionError(f"{source}'s Release pins no tag for {', '.join(missing)}")
+
+            def copy(doc: Any) -> None:
+                for service, tag in tags.items():
+                    assert tag is not None
+                    set_image(doc, service, tag)
+
+            edits.append((definitions.release_file(target), copy))
+        else:
+            path, _ = definitions.environment(target)
+            if definitions.source_of(target) != source:
+                raise PromotionError(f"{target} is not promoted from {source} (set spec.promotion.from in {path})")
+            branch = str(definitions.environment(source)[1]["spec"]["source"]["targetRevision"])
+            commit = revision_of(environments, revision or branch)
+
+            def move(doc: Any) -> None:
+                old = promote_revision(doc, commit)
+                click.echo(f"{target}: already runs {commit[:12]}" if old == commit else f"{target}: {old[:12]} -> {commit[:12]}")
+
+            edits.append((path, move))
+    except PromotionError as exc:
+        _fail(exc)
+        return
+    apply(edits, environments, out)
+
+
+@click.command("rollback")
+@click.argument("env")
+@_ENVIRONMENTS
+@_OUT
+def rollback(env: str, environments: Path, out: Path) -> None:
+    """Point ENV's applications back at the revision promoted before the current one."""
+    try:
+        path, data = Definitions.read(environments).environment(env)
+        if not (data.get("spec") or {}).get("promotion"):
+            raise PromotionError(f"{env} is not promoted from another environment: it follows its branch")
+        if not data["spec"]["promotion"].get("history"):
+            raise PromotionError(f"{env} has no earlier promoted revision to go back to")
+    except PromotionError as exc:
+        _fail(exc)
+        return
+
+    def back(doc: Any) -> None:
+        old, new = roll_back(doc)
+        click.echo(f"{env}: {old[:12]} -> {new[:12]}")
+
+    apply([(path, back)], environments, out)
