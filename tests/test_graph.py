@@ -13,10 +13,10 @@ import yaml
 from sophia.errors import SpecError
 from sophia.model.loader import load
 from sophia.pipeline import compile_tree
+from sophia.values import IPV4
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"
-_IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 
 
 @pytest.fixture(scope="module")
@@ -194,7 +194,7 @@ def test_no_host_ip_in_environments_or_dist() -> None:
             if not path.is_file():
                 continue
             for lineno, line in enumerate(path.read_text().splitlines(), 1):
-                for match in _IPV4.finditer(line):
+                for match in IPV4.finditer(line):
                     rest = line[match.end():]
                     assert rest.startswith("/"), f"{path}:{lineno}: {match.group(0)} is a host address, not a network range"
 

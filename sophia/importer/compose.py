@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
+from sophia.values import ipv4_literals
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_HEADER_IP = re.compile(r"(?<![0-9.])((?:[0-9]{1,3}\.){3}[0-9]{1,3})(?![0-9.])")
 
 
 class ComposeError(Exception):
@@ -196,6 +196,6 @@ def _header_ips(text: str) -> dict[str, str]:
             break
         stripped = line.strip()
         if stripped.startswith("#"):
-            for ip in _HEADER_IP.findall(stripped):
+            for ip in ipv4_literals(stripped):
                 found.setdefault(ip, stripped.lstrip("# ").strip())
     return found

@@ -19,6 +19,7 @@ from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, c
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
 from sophia.model.loader import cluster_host
 from sophia.model.models import LLM_VARIABLES, REPOSITORY, URL_PATH
+from sophia.values import ipv4_literals, replace_ipv4
 
 APPLICATION = "imported"
 POOL = "imported-default"
@@ -31,7 +32,6 @@ DEFAULT_REQUESTS = {"cpu": "100m", "memory": "256Mi"}
 DEFAULT_LIMITS = {"cpu": "1", "memory": "1Gi"}
 NO_PROBE_REASON = "compose gave no healthcheck and no port: imported as it ran there, restarted only when it exits"
 
-_IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 _LOOPBACK = {"127.0.0.1", "0.0.0.0"}
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 REGISTRY = REPOSITORY
@@ -774,7 +774,7 @@ def _environment(
         iv = scalar(value) if value is not None else Interpolated(f"${{{name}}}", (name,))
         url = _URL.match(iv.text.strip())
         creds = bool(url and url.group(2) and ":" in url.group(2))
-        ips = [ip for ip in _IPV4.findall(iv.text)]
+        ips = ipv4_literals(iv.text)
         if _LLM_KEY.match(name):
             _secret_flags(m, name, value, iv, creds)
             m.entry["callsLlm"] = True
@@ -943,14 +943,14 @@ def _command(
                     m.note("command-secret", f"{key} uses ${{{var}}}: taken from ESC {esc_key(m.name, var)} as $({var})")
                 elif var not in env and var not in secrets:
                     m.flag("env-unresolved", f"{key} uses ${{{var}}}, which is unset")
-            ips = _IPV4.findall(text)
+            ips = ipv4_literals(text)
             reported.update(ips)
             for ip in dict.fromkeys(ips):
                 if ip.startswith("127.") and ip != DOCKER_DNS:
-                    text = _replace_ip(text, ip, "localhost")
+                    text = replace_ipv4(text, ip, "localhost")
                     m.flag("ip-literal", f"{key} holds {ip} (loopback, the same inside a pod): written as localhost")
                 elif ip == "0.0.0.0" and not exec_probe:
-                    text = _replace_ip(text, ip, POD_IP_REF)
+                    text = replace_ipv4(text, ip, POD_IP_REF)
                     m.flag("ip-literal", f"{key} binds {ip} (all interfaces): written as {POD_IP_REF}, the pod's own "
                            "address, which is where the kubelet's http/tcp probes and the Service connect")
                 elif ip == "0.0.0.0":
@@ -973,11 +973,6 @@ POD_IP_REF = "$(POD_IP)"
 
 DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS server: there is no such address in a pod."""
-
-
-def _replace_ip(text: str, ip: str, by: str) -> str:
-    """`text` with the address `ip` (not a longer one it starts, like 127.0.0.12) replaced by `by`."""
-    return re.sub(rf"(?<![0-9.]){re.escape(ip)}(?![0-9])", by, text)
 
 
 def _describe_ip(ip: str) -> str:
@@ -1032,8 +1027,8 @@ def _healthcheck(m: _Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any
                 check = {"http": {"path": hm.group(3) or "/", "port": _port_entry(ports, port)}}
                 break
     if not check:
-        argv = [re.sub(r"\b127\.0\.0\.1\b", "localhost", a) for a in argv]
-        if any(_IPV4.search(a) for a in argv):
+        argv = [replace_ipv4(a, "127.0.0.1", "localhost") for a in argv]
+        if any(ipv4_literals(a) for a in argv):
             m.note("probe-skipped", "the health check names an IP address; no probe written")
             return {}
         check = {"exec": argv}
@@ -1272,7 +1267,7 @@ def _scan_ips(m: _Mapped, raw: Any, owners: dict[str, str], reported: set[str]) 
             for x in v:
                 walk(x)
         elif isinstance(v, str):
-            found.update(_IPV4.findall(interpolate(v).text))
+            found.update(ipv4_literals(interpolate(v).text))
 
     walk({k: v for k, v in raw.items() if k not in ("healthcheck",)})
     for ip in sorted(found - reported - {"0.0.0.0"}):

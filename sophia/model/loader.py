@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sophia.errors import Problem, SpecError
 from sophia.model import models as m
 from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
+from sophia.values import host_ips
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
@@ -234,7 +235,7 @@ RESERVED_ENVIRONMENTS = {"clusters"}
 
 def _guard_literals(sources: list[_Source], col: _Collector) -> None:
     """No IP address and no secret-looking literal anywhere in an environment file."""
-    from sophia.validate.rules_values import ip_literals, keyed_strings, secret_problem
+    from sophia.validate.rules_values import keyed_strings, secret_problem
 
     checked: list[tuple[_Source, tuple[str | int, ...], tuple[str, str]]] = []
     for src in sources:
@@ -243,7 +244,7 @@ def _guard_literals(sources: list[_Source], col: _Collector) -> None:
                 continue
             if "secrets" in path:  # ESC key paths, never secret values
                 continue
-            for address in ip_literals(value):
+            for address in host_ips(value):
                 if "/" in value.split(address, 1)[1][:1]:
                     continue  # a network range (CIDR) is not a host
                 col.add(src.file, src.doc.line_of(path), path, f"IP address {address} written as a host",

@@ -12,12 +12,13 @@ imported when the scanner is first built: the path, IP and key helpers here cost
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from weakref import WeakKeyDictionary
+
+from sophia.values import host_ips
 
 from .documents import Resource
 from .policy import Rule, per_resource
@@ -26,9 +27,6 @@ from .report import FieldPath
 if TYPE_CHECKING:
     from detect_secrets.plugins.base import BasePlugin
 
-_IPV4 = re.compile(r"(?<![\w.-])(\d{1,3}(?:\.\d{1,3}){3})(?![\w.-])")
-_IPV6 = re.compile(r"(?<![\w:.])\[?([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7})\]?(?![\w:.])")
-_NOT_HOSTS = {ipaddress.ip_address("0.0.0.0"), ipaddress.ip_address("::")}  # bind-to-all, not a host
 _IP_BLOCK_KEYS = {"cidr", "except"}
 
 _SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|credential|access_?key|auth_?key")
@@ -78,22 +76,6 @@ def keyed_strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath,
             stack.extend(((*here, i), key, v) for i, v in enumerate(item))
 
 
-def ip_literals(text: str) -> list[str]:
-    """IP addresses written in `text` (0.0.0.0 and :: are bind addresses, not hosts)."""
-    found: list[str] = []
-    for rx in (_IPV4, _IPV6):
-        if rx is _IPV6 and text.count(":") < 2:
-            continue
-        for match in rx.finditer(text):
-            try:
-                address = ipaddress.ip_address(match.group(1))
-            except ValueError:
-                continue
-            if address not in _NOT_HOSTS:
-                found.append(match.group(1))
-    return found
-
-
 def _in_ip_block(path: FieldPath, resource: Resource) -> bool:
     return resource.kind == "NetworkPolicy" and "ipBlock" in path and any(k in _IP_BLOCK_KEYS for k in path[-2:])
 
@@ -123,7 +105,7 @@ def _ip_check(resource: Resource) -> Iterator[tuple[FieldPath, str]]:
         if (value.count(".") < 3 and value.count(":") < 2) or _in_ip_block(path, resource):
             continue
         text = value.split("/", 1)[0] if key == "image" else value  # only an image's registry can be a host
-        for address in ip_literals(text):
+        for address in host_ips(text):
             yield path, f"IP address {address} written as a host"
 
 

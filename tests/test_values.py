@@ -1,0 +1,59 @@
+"""The shared value rules (`sophia.values`): which strings hold an IP address."""
+
+from __future__ import annotations
+
+import pytest
+
+from sophia.values import host_ips, ip_literals, replace_ipv4
+
+
+@pytest.mark.parametrize(
+    ("text", "addresses"),
+    [
+        pytest.param("10.0.0.1", ["10.0.0.1"], id="bare"),
+        pytest.param("http://10.0.0.1:8080/x", ["10.0.0.1"], id="url"),
+        pytest.param("redis://user:pw@10.1.2.3:6379/0", ["10.1.2.3"], id="url-with-credentials"),
+        pytest.param("--host=192.168.1.5", ["192.168.1.5"], id="flag"),
+        pytest.param("10.0.0.1,10.0.0.2", ["10.0.0.1", "10.0.0.2"], id="list"),
+        pytest.param("it runs at 10.0.0.1.", ["10.0.0.1"], id="end-of-sentence"),
+        pytest.param("10.0.0.0/8", ["10.0.0.0"], id="network-range"),
+        pytest.param("010.000.000.001", ["010.000.000.001"], id="leading-zeros"),
+        pytest.param("0.0.0.0:8000", ["0.0.0.0"], id="unspecified-v4"),
+        pytest.param("[::1]:8080", ["::1"], id="v6-loopback-bracketed"),
+        pytest.param("fe80::1", ["fe80::1"], id="v6-link-local"),
+        pytest.param("http://[2001:db8::8a2e:370:7334]/", ["2001:db8::8a2e:370:7334"], id="v6-url"),
+        pytest.param("--bind=::", ["::"], id="unspecified-v6"),
+        pytest.param("v1.2.3.4", [], id="version-with-v"),
+        pytest.param("build-1.2.3.4", [], id="version-after-hyphen"),
+        pytest.param("1.2.3.4-rc1", [], id="version-before-hyphen"),
+        pytest.param("1.2.3.4.5", [], id="five-parts"),
+        pytest.param("x10.0.0.1", [], id="glued-to-a-word"),
+        pytest.param("10.0.0.1-10.0.0.9", [], id="hyphen-range-not-seen"),
+        pytest.param("999.1.1.1", [], id="number-over-255"),
+        pytest.param("1.2.3", [], id="three-parts"),
+        pytest.param("12:34:56", [], id="time"),
+        pytest.param("aa:bb:cc:dd:ee:ff", [], id="mac-address"),
+        pytest.param("main:app", [], id="python-entry-point"),
+        pytest.param("sha256:0123abcd", [], id="digest"),
+    ],
+)
+def test_ip_literals(text: str, addresses: list[str]) -> None:
+    assert ip_literals(text) == addresses
+
+
+@pytest.mark.parametrize(
+    ("text", "hosts"),
+    [
+        pytest.param("0.0.0.0", [], id="every-interface-v4"),
+        pytest.param("::", [], id="every-interface-v6"),
+        pytest.param("0:0:0:0:0:0:0:0", [], id="every-interface-v6-long"),
+        pytest.param("127.0.0.1", ["127.0.0.1"], id="loopback-is-a-host"),
+        pytest.param("0.0.0.0 or 10.0.0.1", ["10.0.0.1"], id="mixed"),
+    ],
+)
+def test_host_ips_leave_out_unspecified_addresses(text: str, hosts: list[str]) -> None:
+    assert host_ips(text) == hosts
+
+
+def test_replace_ipv4_leaves_longer_addresses() -> None:
+    assert replace_ipv4("127.0.0.1 127.0.0.12 x127.0.0.1", "127.0.0.1", "localhost") == "localhost 127.0.0.12 x127.0.0.1"
