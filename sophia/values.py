@@ -17,12 +17,29 @@ sophia reads or writes takes one, and a CIDR range (`10.0.0.0/8`) is seen. An IP
 literal is a run of hex groups and colons that Python's `ipaddress` accepts, not glued to a word
 character, `:` or `.`. The unspecified addresses (`0.0.0.0`, `::`) are addresses ("bind to every
 interface") but name no host: `host_ips` leaves them out. `tests/test_values.py` has the table.
+
+Secret-looking values. Secret detection goes through detect-secrets' own plugins (known token
+formats, keyword and high-entropy detectors). Running all of them on every value costs about
+120 us per value, so a value is only shown to a plugin that could fire on it: the token
+detectors' patterns are joined into one prefilter, the keyword detector only sees keys that look
+sensitive, and the entropy detectors only see long values. Results are cached per (key, value)
+for the run. detect-secrets (with requests, which its plugins import) takes ~0.2 s to import, so
+it is imported when the scanner is first built: importing this module costs nothing extra.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from detect_secrets.plugins.base import BasePlugin
+
+# ---------------------------------------------------------------------------------------------
+# IP literals
 
 IPV4 = re.compile(r"(?<![\w.-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?!\.?[\w-])")
 """A dotted quad as a token of its own (see the module docstring); `ipv4_literals` checks the numbers."""
@@ -66,3 +83,115 @@ def replace_ipv4(text: str, address: str, by: str) -> str:
     """`text` with every IPv4 literal equal to `address` replaced by `by` (a longer one it starts, such
     as 127.0.0.12 for 127.0.0.1, is another address and stays)."""
     return IPV4.sub(lambda m: by if m.group() == address else m.group(), text)
+
+
+# ---------------------------------------------------------------------------------------------
+# Secret-looking values
+
+FieldPath = tuple[str | int, ...]
+"""Where a value sits: mapping keys and list indexes, from the top of the document."""
+
+_SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|credential|access_?key|auth_?key")
+_REFERENCE_SUFFIXES = ("_name", "_ref", "_file", "_path", "_dir", "_names", "_refs", "_store", "_key_ref")
+_REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef"}
+"""camelCase schema fields that name a secret held elsewhere (ExternalSecret, volumes), not a secret."""
+_WEAK = {
+    "admin", "changeme", "change_me", "change-me", "default", "password", "passw0rd", "secret", "sophia_password",
+    "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres", "minio123", "minioadmin",
+}
+_PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
+_REVISION_KEYS = {"revision", "targetRevision", "history"}
+_COMMIT = re.compile(r"[0-9a-f]{40}")
+"""A git commit id under a revision key is a public name of a commit, not a secret (high entropy though it is)."""
+_MIN_ENTROPY_LENGTH = 20
+
+
+def _camel_to_snake(key: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key).replace("-", "_").replace(".", "_").lower()
+
+
+@lru_cache(maxsize=4096)
+def is_sensitive(key: str) -> bool:
+    """Whether a key or variable name names a secret itself (not a reference to one, like secretName)."""
+    if key in _REFERENCE_FIELDS:
+        return False
+    snake = _camel_to_snake(key)
+    return bool(_SENSITIVE.search(snake)) and not snake.endswith(_REFERENCE_SUFFIXES)
+
+
+def keyed_strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str, str]]:
+    """Every string leaf with its path and the key it belongs to.
+
+    In a `{name: X, value: Y}` pair (container env, Helm-style lists) the key of Y is X.
+    """
+    stack: list[tuple[FieldPath, str, Any]] = [(path, "", value)]
+    while stack:
+        here, key, item = stack.pop()
+        if isinstance(item, str):
+            yield here, key, item
+        elif isinstance(item, dict):
+            named = item.get("name") if isinstance(item.get("name"), str) and "value" in item else None
+            for k, v in item.items():
+                child_key = named if (named is not None and k == "value") else str(k)
+                stack.append(((*here, str(k)), child_key, v))
+        elif isinstance(item, list):
+            stack.extend(((*here, i), key, v) for i, v in enumerate(item))
+
+
+class _Scanner:
+    """detect-secrets plugins behind cheap prefilters."""
+
+    def __init__(self) -> None:
+        from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+        from detect_secrets.plugins.base import RegexBasedDetector
+        from detect_secrets.plugins.high_entropy_strings import HighEntropyStringsPlugin
+        from detect_secrets.plugins.keyword import KeywordDetector
+
+        classes: list[Any] = list(get_mapping_from_secret_type_to_class().values())
+        plugins: list[BasePlugin] = [cls() for cls in classes]
+        self.tokens = [p for p in plugins if isinstance(p, RegexBasedDetector) and p.secret_type != "Public IP (ipv4)"]
+        self.keyword = [p for p in plugins if isinstance(p, KeywordDetector)]
+        self.entropy = [p for p in plugins if isinstance(p, HighEntropyStringsPlugin)]
+        patterns = [rx.pattern for p in self.tokens for rx in p.denylist]
+        self.prefilter = re.compile("|".join(f"(?:{p})" for p in patterns))
+
+    def hits(self, key: str, value: str) -> list[str]:
+        line = f'{key or "value"}: "{value}"'
+        chosen: list[BasePlugin] = []
+        if self.prefilter.search(value):
+            chosen.extend(self.tokens)
+        if key and is_sensitive(key):
+            chosen.extend(self.keyword)
+        if len(value) >= _MIN_ENTROPY_LENGTH:
+            chosen.extend(self.entropy)
+        return sorted(
+            {str(p.secret_type) for p in chosen for _ in p.analyze_line(filename="manifest.yaml", line=line, line_number=1)}
+        )
+
+
+@lru_cache(maxsize=1)
+def _scanner() -> _Scanner:
+    return _Scanner()
+
+
+def prepare() -> None:
+    """Build the detect-secrets scanner now (~0.05 s) rather than at the first value."""
+    _scanner()
+
+
+@lru_cache(maxsize=65536)
+def secret_problem(key: str, value: str) -> tuple[str, str] | None:
+    """(rule id, message) when a value looks like a secret, a weak default or a placeholder."""
+    sensitive = bool(key) and is_sensitive(key)
+    if sensitive and value.strip().lower() in _WEAK:
+        return "SOPHIA-SEC-003", f'"{key}" holds the weak default "{value}"'
+    if sensitive and _PLACEHOLDER.search(value):
+        return "SOPHIA-SEC-004", f'"{key}" holds the placeholder "{value}"'
+    if len(value) < 6 and not sensitive:
+        return None
+    if key in _REVISION_KEYS and _COMMIT.fullmatch(value):
+        return None
+    hits = _scanner().hits(key, value)
+    if hits:
+        return "SOPHIA-SEC-002", f'"{key or "value"}" looks like a secret ({", ".join(hits)})'
+    return None

@@ -15,7 +15,7 @@ from conftest import needs_crds, pinned_crds
 from sophia.errors import SpecError
 from sophia.model.loader import LLM_KEY_NAMES, load
 from sophia.pipeline import compile_tree
-from sophia.validate.rules_values import is_sensitive, secret_problem
+from sophia.values import is_sensitive, secret_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sophia.errors import Problem, SpecError
 from sophia.model import models as m
 from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
-from sophia.values import host_ips
+from sophia.values import host_ips, keyed_strings, secret_problem
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
@@ -235,8 +235,6 @@ RESERVED_ENVIRONMENTS = {"clusters"}
 
 def _guard_literals(sources: list[_Source], col: _Collector) -> None:
     """No IP address and no secret-looking literal anywhere in an environment file."""
-    from sophia.validate.rules_values import keyed_strings, secret_problem
-
     checked: list[tuple[_Source, tuple[str | int, ...], tuple[str, str]]] = []
     for src in sources:
         for path, key, value in keyed_strings(src.doc.data):

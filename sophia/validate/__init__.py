@@ -3,8 +3,9 @@
 Public API: `validate_paths`, `run_policy`, `check_paths`, `crd_catalog`, `Report`, `Finding`,
 `SchemaCatalog`, `CrdCatalog`, `Release`, `KUBERNETES_VERSION`, `UsageError`, `CatalogError`.
 
-The names are imported when first used (PEP 562): `sophia synth` imports only the value rules
-(`rules_values`, for its check of environment literals), not the schema checker and the command.
+The names are imported when first used (PEP 562): `sophia policy` needs neither the schema
+checker nor the command. (`sophia synth` imports nothing of this package: the loader's literal
+check is `sophia.values`.)
 The click commands live in `.command` (`policy` here would be the submodule of that name).
 """
 

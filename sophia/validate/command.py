@@ -87,7 +87,7 @@ def _worth_forking(files: int) -> bool:
 
 def _load_rules() -> None:
     all_rules()  # imports detect-secrets
-    from .rules_values import prepare
+    from sophia.values import prepare
 
     prepare()
 
