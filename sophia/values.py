@@ -174,7 +174,7 @@ def _scanner() -> _Scanner:
     return _Scanner()
 
 
-def prepare() -> None:
+def prepare_secret_scanner() -> None:
     """Build the detect-secrets scanner now (~0.05 s) rather than at the first value."""
     _scanner()
 

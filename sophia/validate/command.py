@@ -87,9 +87,9 @@ def _worth_forking(files: int) -> bool:
 
 def _load_rules() -> None:
     all_rules()  # imports detect-secrets
-    from sophia.values import prepare
+    from sophia.values import prepare_secret_scanner
 
-    prepare()
+    prepare_secret_scanner()
 
 
 def _start_child(files: list[Path], catalog: SchemaCatalog) -> Forked | None:
