@@ -9,33 +9,14 @@ whole: a pod cannot take more GPUs than one node of its pool has.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass, field
 
 from sophia.errors import Problem
 from sophia.model.loader import Env, Platform, Service
+from sophia.values import memory_bytes, millicores
 
-_CPU = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(m?)$")
-_MEMORY = re.compile(r"^([0-9]+)(Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_MEMORY_UNITS = {None: 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12,
-                 "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
 GATEWAY_PROXY = (50, 32 * 2**20)
 """(millicores, bytes) the LLM gateway's proxy container requests."""
-
-
-def millicores(quantity: str) -> int:
-    match = _CPU.match(quantity)
-    if match is None:
-        raise ValueError(f"not a CPU quantity: {quantity!r}")
-    number, milli = match.groups()
-    return round(float(number)) if milli else round(float(number) * 1000)
-
-
-def memory_bytes(quantity: str) -> int:
-    match = _MEMORY.match(quantity)
-    if match is None:
-        raise ValueError(f"not a memory quantity: {quantity!r}")
-    return int(match.group(1)) * _MEMORY_UNITS[match.group(2)]
 
 
 def gib(n: int) -> str:

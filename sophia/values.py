@@ -30,8 +30,10 @@ it is imported when the scanner is first built: importing this module costs noth
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -195,3 +197,50 @@ def secret_problem(key: str, value: str) -> tuple[str, str] | None:
     if hits:
         return "SOPHIA-SEC-002", f'"{key or "value"}" looks like a secret ({", ".join(hits)})'
     return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Kubernetes quantities
+
+_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[eE][+-]?[0-9]+|[mkMGTPE]?)")
+"""`resource.Quantity`'s grammar: a signed decimal number, then a binary suffix, a decimal exponent or a
+decimal suffix (`E` alone is exa; `e3` and `E3` are exponents)."""
+_SCALE = {
+    "": Decimal(1), "m": Decimal("0.001"), "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9),
+    "T": Decimal(10**12), "P": Decimal(10**15), "E": Decimal(10**18), "Ki": Decimal(2**10), "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30), "Ti": Decimal(2**40), "Pi": Decimal(2**50), "Ei": Decimal(2**60),
+}
+
+
+def parse_quantity(text: str) -> Decimal:
+    """A Kubernetes quantity (`500m`, `1.5`, `2Gi`, `1e3`) as an exact number; ValueError when it is not one."""
+    match = _QUANTITY.fullmatch(text)
+    if match is None:
+        raise ValueError(f"not a Kubernetes quantity: {text!r}")
+    number, suffix = match.groups()
+    try:
+        if suffix in _SCALE:
+            return Decimal(number) * _SCALE[suffix]
+        return Decimal(number).scaleb(int(suffix[1:]))  # a decimal exponent
+    except ArithmeticError:  # an exponent beyond what Decimal holds
+        raise ValueError(f"quantity out of range: {text!r}") from None
+
+
+def millicores(text: str) -> int:
+    """A CPU quantity in millicores, rounded up as Kubernetes does (`500m` -> 500, `2` -> 2000)."""
+    return math.ceil(parse_quantity(text) * 1000)
+
+
+def memory_bytes(text: str) -> int:
+    """A memory or storage quantity in bytes, rounded up (`512Mi` -> 536870912)."""
+    return math.ceil(parse_quantity(text))
+
+
+def quantity_or_none(value: object) -> float | None:
+    """A quantity read from a manifest (text or a number) as a float for comparing; None when absent or unreadable."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return float(parse_quantity(str(value).strip()))
+    except ValueError:
+        return None

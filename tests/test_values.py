@@ -1,10 +1,12 @@
-"""The shared value rules (`sophia.values`): which strings hold an IP address."""
+"""The shared value rules (`sophia.values`): which strings hold an IP address, what a quantity is worth."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
-from sophia.values import host_ips, ip_literals, replace_ipv4
+from sophia.values import host_ips, ip_literals, memory_bytes, millicores, parse_quantity, quantity_or_none, replace_ipv4
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,36 @@ def test_host_ips_leave_out_unspecified_addresses(text: str, hosts: list[str]) -
 
 def test_replace_ipv4_leaves_longer_addresses() -> None:
     assert replace_ipv4("127.0.0.1 127.0.0.12 x127.0.0.1", "127.0.0.1", "localhost") == "localhost 127.0.0.12 x127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        pytest.param("500m", Decimal("0.5"), id="milli"),
+        pytest.param("2", Decimal(2), id="whole"),
+        pytest.param("1.5", Decimal("1.5"), id="decimal"),
+        pytest.param(".5", Decimal("0.5"), id="leading-point"),
+        pytest.param("1.", Decimal(1), id="trailing-point"),
+        pytest.param("+1", Decimal(1), id="sign"),
+        pytest.param("512Mi", Decimal(512 * 2**20), id="binary-suffix"),
+        pytest.param("2Ei", Decimal(2 * 2**60), id="exbi"),
+        pytest.param("1G", Decimal(10**9), id="decimal-suffix"),
+        pytest.param("1E", Decimal(10**18), id="exa-not-exponent"),
+        pytest.param("1e3", Decimal(1000), id="exponent"),
+        pytest.param("15E-1", Decimal("1.5"), id="negative-exponent"),
+    ],
+)
+def test_parse_quantity(text: str, value: Decimal) -> None:
+    assert parse_quantity(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "Gi", "1e", "1Gb", "1 Gi", "1gi", "inf", "0x10", "1.2.3", "1e99999999999"])
+def test_parse_quantity_refuses(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_quantity(text)
+
+
+def test_quantity_helpers() -> None:
+    assert (millicores("250m"), millicores("2"), millicores("0.0001")) == (250, 2000, 1)  # rounded up, as Kubernetes does
+    assert (memory_bytes("1Gi"), memory_bytes("1k")) == (2**30, 1000)
+    assert (quantity_or_none("50Gi"), quantity_or_none(2), quantity_or_none(None), quantity_or_none("lots")) == (50 * 2.0**30, 2.0, None, None)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sophia.diff.model import Change, Manifest, Obj, ObjectKey, Tree, changed_fields
+from sophia.values import quantity_or_none as _quantity
 
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 GPU = "nvidia.com/gpu"
@@ -93,28 +94,6 @@ def _what_changed(dotted: str, before: Any, after: Any) -> str:
 def _short(value: Any, limit: int = 60) -> str:
     text = "unset" if value is None else str(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
-
-
-_SUFFIXES = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15}
-
-
-def _quantity(value: Any) -> float | None:
-    """A Kubernetes quantity (`50Gi`, `500m`, `1`) as a number, or None when unreadable."""
-    if value is None:
-        return None
-    text = str(value).strip()
-    for suffix, factor in sorted(_SUFFIXES.items(), key=lambda s: -len(s[0])):
-        if text.endswith(suffix):
-            text, scale = text[: -len(suffix)], float(factor)
-            break
-    else:
-        scale = 1.0
-        if text.endswith("m"):
-            text, scale = text[:-1], 0.001
-    try:
-        return float(text) * scale
-    except ValueError:
-        return None
 
 
 # -- data loss ---------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, c
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
 from sophia.model.loader import cluster_host
 from sophia.model.models import LLM_VARIABLES, REPOSITORY, URL_PATH
-from sophia.values import ipv4_literals, replace_ipv4
+from sophia.values import ipv4_literals, memory_bytes, millicores, replace_ipv4
 
 APPLICATION = "imported"
 POOL = "imported-default"
@@ -1075,18 +1075,6 @@ def _memory(value: Any) -> str | None:
     return f"{mib // 1024}Gi" if mib % 1024 == 0 else f"{mib}Mi"
 
 
-def _milli(cpu: str) -> float:
-    return float(cpu[:-1]) if cpu.endswith("m") else float(cpu) * 1000
-
-
-def _bytes(mem: str) -> float:
-    units = {"Ki": 1024, "Mi": 1024**2, "Gi": 1024**3, "Ti": 1024**4}
-    for u, f in units.items():
-        if mem.endswith(u):
-            return float(mem[: -len(u)]) * f
-    return float(mem)
-
-
 def _section(parent: dict[str, Any], key: str) -> dict[str, Any]:
     """`parent[key]` when it is a mapping, else an empty one (compose leaves sections out or malformed)."""
     value = parent.get(key)
@@ -1114,9 +1102,9 @@ def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
             limits[k] = DEFAULT_LIMITS[k]
             defaulted.append(f"limits.{k}={DEFAULT_LIMITS[k]}")
     req_cpu, lim_cpu = str(requests["cpu"]), str(limits["cpu"])
-    if _milli(lim_cpu) < _milli(req_cpu):
+    if millicores(lim_cpu) < millicores(req_cpu):
         limits["cpu"] = req_cpu
-    if _bytes(str(limits["memory"])) < _bytes(str(requests["memory"])):
+    if memory_bytes(str(limits["memory"])) < memory_bytes(str(requests["memory"])):
         limits["memory"] = requests["memory"]
     if defaulted:
         m.note("resources-defaulted", "compose gives none for " + ", ".join(defaulted))
