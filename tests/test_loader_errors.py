@@ -69,6 +69,11 @@ CASES = [
         id="invalid-k8s-name",
     ),
     pytest.param(
+        "catalog.yaml", "      component: worker\n", '      component: "worker\\n"\n',
+        "environments/catalog.yaml:35: spec.services.queue-worker.component: 'worker\\n' is not a valid name",
+        id="name-with-trailing-newline",
+    ),
+    pytest.param(
         "catalog.yaml", "      replicas: 1\n", "      replicas: 1\n      replicas: 2\n",
         "environments/catalog.yaml:44: spec.services.queue-worker.replicas: duplicate key 'replicas'",
         id="duplicate-key",

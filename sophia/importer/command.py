@@ -58,7 +58,7 @@ def _check_registry(_ctx: click.Context, _param: click.Parameter, value: str | N
     if value is None:
         return None
     value = value.strip().rstrip("/").lower()
-    if not REGISTRY.match(value):
+    if not REGISTRY.fullmatch(value):
         raise click.BadParameter(f"{value!r} is not a registry path like ghcr.io/acme or scoobyjava15")
     return value
 

@@ -424,7 +424,7 @@ def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
 
 
 def _pick_tag(members: list[_Mapped]) -> str:
-    real = [m.tag for m in members if m.tag and m.tag != "latest" and _TAG.match(m.tag)]
+    real = [m.tag for m in members if m.tag and m.tag != "latest" and _TAG.fullmatch(m.tag)]
     if not real:
         return UNPINNED_TAG
     counts = Counter(real)
@@ -584,7 +584,7 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
         repo = repo[len("docker.io/") :]
     if repo.startswith("library/"):
         repo = repo[len("library/") :]
-    if "${" in repo or not REPOSITORY.match(repo.lower()):
+    if "${" in repo or not REPOSITORY.fullmatch(repo.lower()):
         m.flag("image-unresolved", f"image repository {repo!r} cannot be used; placeholder set-me/{m.name} written")
         repo = f"set-me/{m.name}"
     m.repository = repo.lower()
@@ -593,7 +593,7 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
     last = str(value).strip().rsplit("/", 1)[-1]
     last = last.split("@", 1)[0]
     as_written = last.split(":", 1)[1] if ":" in last else "no tag"  # `${IMAGE_TAG:-latest}`, not its value
-    if tag is not None and "${" not in tag and tag != "latest" and not _TAG.match(tag):
+    if tag is not None and "${" not in tag and tag != "latest" and not _TAG.fullmatch(tag):
         m.flag("tag-invalid", f"image tag {tag!r} is not a valid tag; release gets {UNPINNED_TAG}")
         m.unpinned = as_written
     elif tag is None or "${" in tag or tag == "latest":
@@ -765,7 +765,7 @@ def _environment(
     if raw.get("env_file"):
         m.note("env-file-not-read", "env_file is not read (its values are not known to the import)")
     for name, value in _env_items(raw):
-        if not _ENV_NAME.match(name):
+        if not _ENV_NAME.fullmatch(name):
             m.note("env-skipped", f"{name!r} is not a valid env var name")
             continue
         if name == "ENVIRONMENT":
@@ -775,7 +775,7 @@ def _environment(
         url = _URL.match(iv.text.strip())
         creds = bool(url and url.group(2) and ":" in url.group(2))
         ips = ipv4_literals(iv.text)
-        if _LLM_KEY.match(name):
+        if _LLM_KEY.fullmatch(name):
             _secret_flags(m, name, value, iv, creds)
             m.entry["callsLlm"] = True
             m.llm.append(_LLM_PROVIDERS.get(name.split("_")[0], "openrouter"))
@@ -827,7 +827,7 @@ def _carried_path(url: re.Match[str], text: str) -> str | None:
     path = url.group(5)
     if not path or url.group(2) is not None or url.group(6) or text.strip().startswith("jdbc:"):
         return None
-    return path if URL_PATH.match(path) else None
+    return path if URL_PATH.fullmatch(path) else None
 
 
 def _exact_url(url: re.Match[str], text: str) -> bool:

@@ -479,7 +479,7 @@ def _resolve_env(
             col.add(file, line, (*prefix, "secrets"), f"{name} reads secrets but the environment names no ESC environment",
                     "set spec.esc (organization, environment) in the environment file")
         for var, ref_ in svc_spec.secrets.items():
-            if LLM_KEY_NAMES.match(var) or ref_.key.startswith("llm."):
+            if LLM_KEY_NAMES.fullmatch(var) or ref_.key.startswith("llm."):
                 file, line = locate(("secrets", var))
                 col.add(file, line, (*prefix, "secrets", var), f"LLM provider key {var} outside the LLM gateway",
                         "only the gateway holds provider keys: drop the secret and set `callsLlm: true`")

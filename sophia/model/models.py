@@ -51,7 +51,7 @@ _CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4
 
 def _check(pattern: re.Pattern[str], what: str, max_len: int) -> Any:
     def check(value: str) -> str:
-        if len(value) > max_len or not pattern.match(value):
+        if len(value) > max_len or not pattern.fullmatch(value):
             raise ValueError(f"{value!r} is not a valid {what}")
         return value
 
