@@ -244,3 +244,24 @@ def quantity_or_none(value: object) -> float | None:
         return float(parse_quantity(str(value).strip()))
     except ValueError:
         return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Names (matched whole: `fullmatch`; the lengths are the caller's, as they differ by use)
+
+DNS1123_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?")
+"""A DNS-1123 label (namespaces, most object names); at most 63 characters."""
+DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
+"""A DNS-1123 subdomain (host names, API groups); at most 253 characters."""
+DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+"""A DNS-1035 label: a DNS-1123 label starting with a letter (Service and port names); at most 63."""
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+"""An environment variable name, as shells and compose interpolation read one."""
+IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+"""An OCI image tag."""
+IMAGE_REPOSITORY = re.compile(r"[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*")
+"""An image repository without tag (`ghcr.io/acme/api`, `registry:5000/x`); a registry with a namespace has the same shape."""
+LLM_PROVIDER_KEY = re.compile(
+    r"(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY"
+)
+"""The env var name of an LLM provider's API key: only the LLM gateway holds those."""

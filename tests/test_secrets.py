@@ -13,9 +13,9 @@ import yaml
 from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
-from sophia.model.loader import LLM_KEY_NAMES, load
+from sophia.model.loader import load
 from sophia.pipeline import compile_tree
-from sophia.values import is_sensitive, secret_problem
+from sophia.values import LLM_PROVIDER_KEY, is_sensitive, secret_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"
@@ -234,7 +234,7 @@ def test_no_secret_reaches_a_plain_value(source: str) -> None:
         read.add(config_map)
         where = f"{where} ({config_map} {name})" if config_map else where
         assert name not in secrets, f"{where}: {name} is a secret of this pod, read as a plain value"
-        assert not LLM_KEY_NAMES.match(name), f"{where}: LLM provider key {name} outside the gateway"
+        assert not LLM_PROVIDER_KEY.fullmatch(name), f"{where}: LLM provider key {name} outside the gateway"
         assert not is_sensitive(name), f"{where}: {name} names a secret but holds a plain value"
         assert secret_problem(name, value) is None, f"{where}: {secret_problem(name, value)}"
     config_maps = {f"{o['metadata']['namespace']}/{o['metadata']['name']}" for o in objects.values() if o["kind"] == "ConfigMap"}

@@ -1,4 +1,5 @@
-"""The shared value rules (`sophia.values`): which strings hold an IP address, what a quantity is worth."""
+"""The shared value rules (`sophia.values`): which strings hold an IP address, what a quantity is worth,
+which strings are names."""
 
 from __future__ import annotations
 
@@ -6,7 +7,21 @@ from decimal import Decimal
 
 import pytest
 
-from sophia.values import host_ips, ip_literals, memory_bytes, millicores, parse_quantity, quantity_or_none, replace_ipv4
+from sophia.values import (
+    DNS1035_LABEL,
+    DNS1123_LABEL,
+    DNS1123_SUBDOMAIN,
+    ENV_NAME,
+    IMAGE_REPOSITORY,
+    IMAGE_TAG,
+    host_ips,
+    ip_literals,
+    memory_bytes,
+    millicores,
+    parse_quantity,
+    quantity_or_none,
+    replace_ipv4,
+)
 
 
 @pytest.mark.parametrize(
@@ -92,3 +107,27 @@ def test_quantity_helpers() -> None:
     assert (millicores("250m"), millicores("2"), millicores("0.0001")) == (250, 2000, 1)  # rounded up, as Kubernetes does
     assert (memory_bytes("1Gi"), memory_bytes("1k")) == (2**30, 1000)
     assert (quantity_or_none("50Gi"), quantity_or_none(2), quantity_or_none(None), quantity_or_none("lots")) == (50 * 2.0**30, 2.0, None, None)
+
+
+NAMES = {
+    "DNS1123_LABEL": DNS1123_LABEL, "DNS1123_SUBDOMAIN": DNS1123_SUBDOMAIN, "DNS1035_LABEL": DNS1035_LABEL,
+    "ENV_NAME": ENV_NAME, "IMAGE_TAG": IMAGE_TAG, "IMAGE_REPOSITORY": IMAGE_REPOSITORY,
+}
+
+
+@pytest.mark.parametrize(
+    ("pattern", "good", "bad"),
+    [
+        pytest.param("DNS1123_LABEL", ["a", "0ab", "a-b"], ["A", "a_b", "-a", "a-", "a.b", "a\n"], id="dns1123-label"),
+        pytest.param("DNS1123_SUBDOMAIN", ["a.b", "a-1.b-2.c"], ["a..b", ".a", "a.", "A.b"], id="dns1123-subdomain"),
+        pytest.param("DNS1035_LABEL", ["a", "a-1"], ["1a", "a-", "a_b"], id="dns1035-label"),
+        pytest.param("ENV_NAME", ["A", "_a1", "DB_URL"], ["1A", "A-B", "A B", ""], id="env-name"),
+        pytest.param("IMAGE_TAG", ["1.2.3", "v1_2-rc.1", "_x"], [".x", "-x", "a" * 129, "a:b"], id="image-tag"),
+        pytest.param("IMAGE_REPOSITORY", ["nginx", "ghcr.io/acme/api", "registry:5000/a__b"], ["Nginx", "a//b", "a:b:c"],
+                     id="image-repository"),
+    ],
+)
+def test_name_patterns(pattern: str, good: list[str], bad: list[str]) -> None:
+    rx = NAMES[pattern]
+    assert [g for g in good if not rx.fullmatch(g)] == []
+    assert [b for b in bad if rx.fullmatch(b)] == []

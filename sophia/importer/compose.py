@@ -8,15 +8,12 @@ back as `${VAR}` and reported by the caller where it matters. That keeps the imp
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
-from sophia.values import ipv4_literals
-
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+from sophia.values import ENV_NAME, ipv4_literals
 
 
 class ComposeError(Exception):
@@ -87,7 +84,7 @@ def _interpolate(text: str, known: dict[str, str], unresolved: list[str], defaul
             out.append(_expression(text[i + 2 : end], known, unresolved, defaults))
             i = end + 1
         else:
-            m = _NAME.match(text, i + 1)
+            m = ENV_NAME.match(text, i + 1)
             if m is None:
                 out.append(ch)
                 i += 1
@@ -114,7 +111,7 @@ def _closing(text: str, start: int) -> int:
 
 
 def _expression(expr: str, known: dict[str, str], unresolved: list[str], defaults: list[tuple[str, str]]) -> str:
-    m = _NAME.match(expr)
+    m = ENV_NAME.match(expr)
     if m is None:
         unresolved.append(expr)
         return "${" + expr + "}"

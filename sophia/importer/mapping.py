@@ -18,8 +18,17 @@ from typing import Any, NamedTuple
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
 from sophia.model.loader import cluster_host
-from sophia.model.models import LLM_VARIABLES, REPOSITORY, URL_PATH
-from sophia.values import ipv4_literals, memory_bytes, millicores, replace_ipv4
+from sophia.model.models import LLM_VARIABLES, URL_PATH
+from sophia.values import (
+    ENV_NAME,
+    IMAGE_REPOSITORY,
+    IMAGE_TAG,
+    LLM_PROVIDER_KEY,
+    ipv4_literals,
+    memory_bytes,
+    millicores,
+    replace_ipv4,
+)
 
 APPLICATION = "imported"
 POOL = "imported-default"
@@ -33,15 +42,12 @@ DEFAULT_LIMITS = {"cpu": "1", "memory": "1Gi"}
 NO_PROBE_REASON = "compose gave no healthcheck and no port: imported as it ran there, restarted only when it exits"
 
 _LOOPBACK = {"127.0.0.1", "0.0.0.0"}
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-REGISTRY = REPOSITORY
+REGISTRY = IMAGE_REPOSITORY
 """A registry with an optional namespace (`ghcr.io/acme`) has the shape of a repository."""
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
 _SENSITIVE = re.compile(
     r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|SECRETS|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|KEY|CREDENTIALS?|DSN)(_|$)"
 )
-_LLM_KEY = re.compile(r"^(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY$")
 _LLM_PROVIDERS = {"OPENAI": "openai", "ANTHROPIC": "anthropic", "GROQ": "groq", "MISTRAL": "mistral-ai",
                   "TOGETHER": "together-ai", "PERPLEXITY": "perplexity-ai", "OPENROUTER": "openrouter"}
 _SHELL_META = re.compile(r"[|&;<>$`()*?\\\"']")
@@ -424,7 +430,7 @@ def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
 
 
 def _pick_tag(members: list[_Mapped]) -> str:
-    real = [m.tag for m in members if m.tag and m.tag != "latest" and _TAG.fullmatch(m.tag)]
+    real = [m.tag for m in members if m.tag and m.tag != "latest" and IMAGE_TAG.fullmatch(m.tag)]
     if not real:
         return UNPINNED_TAG
     counts = Counter(real)
@@ -584,7 +590,7 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
         repo = repo[len("docker.io/") :]
     if repo.startswith("library/"):
         repo = repo[len("library/") :]
-    if "${" in repo or not REPOSITORY.fullmatch(repo.lower()):
+    if "${" in repo or not IMAGE_REPOSITORY.fullmatch(repo.lower()):
         m.flag("image-unresolved", f"image repository {repo!r} cannot be used; placeholder set-me/{m.name} written")
         repo = f"set-me/{m.name}"
     m.repository = repo.lower()
@@ -593,7 +599,7 @@ def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
     last = str(value).strip().rsplit("/", 1)[-1]
     last = last.split("@", 1)[0]
     as_written = last.split(":", 1)[1] if ":" in last else "no tag"  # `${IMAGE_TAG:-latest}`, not its value
-    if tag is not None and "${" not in tag and tag != "latest" and not _TAG.fullmatch(tag):
+    if tag is not None and "${" not in tag and tag != "latest" and not IMAGE_TAG.fullmatch(tag):
         m.flag("tag-invalid", f"image tag {tag!r} is not a valid tag; release gets {UNPINNED_TAG}")
         m.unpinned = as_written
     elif tag is None or "${" in tag or tag == "latest":
@@ -765,7 +771,7 @@ def _environment(
     if raw.get("env_file"):
         m.note("env-file-not-read", "env_file is not read (its values are not known to the import)")
     for name, value in _env_items(raw):
-        if not _ENV_NAME.fullmatch(name):
+        if not ENV_NAME.fullmatch(name):
             m.note("env-skipped", f"{name!r} is not a valid env var name")
             continue
         if name == "ENVIRONMENT":
@@ -775,7 +781,7 @@ def _environment(
         url = _URL.match(iv.text.strip())
         creds = bool(url and url.group(2) and ":" in url.group(2))
         ips = ipv4_literals(iv.text)
-        if _LLM_KEY.fullmatch(name):
+        if LLM_PROVIDER_KEY.fullmatch(name):
             _secret_flags(m, name, value, iv, creds)
             m.entry["callsLlm"] = True
             m.llm.append(_LLM_PROVIDERS.get(name.split("_")[0], "openrouter"))

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from sophia.errors import Problem, SpecError
 from sophia.model import models as m
 from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
-from sophia.values import host_ips, keyed_strings, secret_problem
+from sophia.values import LLM_PROVIDER_KEY, host_ips, keyed_strings, secret_problem
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
@@ -228,7 +228,6 @@ def _parse(src: _Source, col: _Collector) -> m.Model | None:
         return None
 
 
-LLM_KEY_NAMES = re.compile(r"^(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY$")
 RESERVED_APPLICATIONS = {"argocd", "platform"}
 RESERVED_ENVIRONMENTS = {"clusters"}
 
@@ -479,7 +478,7 @@ def _resolve_env(
             col.add(file, line, (*prefix, "secrets"), f"{name} reads secrets but the environment names no ESC environment",
                     "set spec.esc (organization, environment) in the environment file")
         for var, ref_ in svc_spec.secrets.items():
-            if LLM_KEY_NAMES.fullmatch(var) or ref_.key.startswith("llm."):
+            if LLM_PROVIDER_KEY.fullmatch(var) or ref_.key.startswith("llm."):
                 file, line = locate(("secrets", var))
                 col.add(file, line, (*prefix, "secrets", var), f"LLM provider key {var} outside the LLM gateway",
                         "only the gateway holds provider keys: drop the secret and set `callsLlm: true`")

@@ -31,21 +31,21 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from sophia.values import DNS1035_LABEL as _DNS1035_LABEL
+from sophia.values import DNS1123_LABEL as _DNS1123_LABEL
+from sophia.values import DNS1123_SUBDOMAIN as _DNS1123_SUBDOMAIN
+from sophia.values import ENV_NAME as _ENV_NAME
+from sophia.values import IMAGE_REPOSITORY as _REPOSITORY
+from sophia.values import IMAGE_TAG as _TAG
 from sophia.values import ip_literals
 
 API_VERSION = "sophia.ai/v1alpha1"
 
-_DNS1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
-_DNS1035_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
-_DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
-_ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
 _MEMORY = re.compile(r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")
 _LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
-_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
-REPOSITORY = re.compile(r"^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$")
 _CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$")
 
 
@@ -115,7 +115,7 @@ class Metadata(Model):
 
 
 class Image(Model):
-    repository: Annotated[str, _check(REPOSITORY, "image repository (registry/name, no tag)", 255)] = Field(
+    repository: Annotated[str, _check(_REPOSITORY, "image repository (registry/name, no tag)", 255)] = Field(
         description="Image repository without tag, e.g. `scoobyjava15/sophia-backend`."
     )
     tag: Annotated[str, _check(_TAG, "image tag", 128)] | None = Field(
@@ -298,7 +298,7 @@ class SecretRef(Model):
 
 
 class Expose(Model):
-    host: Annotated[str, _check(re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"), "host label", 63)] = Field(
+    host: Annotated[str, _check(_DNS1123_LABEL, "host label", 63)] = Field(
         description="First label of the host name; the environment's domain completes it."
     )
     path: Annotated[str, Field(pattern=r"^/")] = Field(default="/", description="URL path prefix.")
