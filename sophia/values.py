@@ -1,4 +1,4 @@
-"""What a written value is: an IP address, a secret, a Kubernetes quantity, a name.
+"""What a written value is: an IP address, an in-cluster address, a secret, a Kubernetes quantity, a name.
 
 One definition of each, shared by the loader (what the input may hold), the policy rules (what
 the output may hold), the importer (what it must rewrite so that the loader accepts it) and the
@@ -85,6 +85,37 @@ def replace_ipv4(text: str, address: str, by: str) -> str:
     """`text` with every IPv4 literal equal to `address` replaced by `by` (a longer one it starts, such
     as 127.0.0.12 for 127.0.0.1, is another address and stays)."""
     return IPV4.sub(lambda m: by if m.group() == address else m.group(), text)
+
+
+# ---------------------------------------------------------------------------------------------
+# In-cluster addresses in env values
+
+_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
+_HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
+HOST_VARIABLE_SUFFIXES = ("_HOST", "_HOSTNAME", "_SERVER")
+"""A variable named so holds a host name even without a scheme or port (`REDIS_HOST=redis`)."""
+
+
+def cluster_host(var: str, value: str, namespaces: frozenset[str] = frozenset()) -> str | None:
+    """The in-cluster host a plain env value points at, if any: the loader refuses such a value (a
+    dependency must carry it), the importer turns it into one.
+
+    In-cluster: a bare name (`redis`), a `.svc`/`.cluster.local` name, or `<name>.<namespace>` where
+    the last label cannot be a public top-level domain (TLDs are letters only: `sophia-ai` is not one)
+    or is a namespace of this environment.
+    """
+    match = _URL_HOST.match(value) or _HOST_PORT.match(value)
+    host = match.group(1) if match else (value if var.upper().endswith(HOST_VARIABLE_SUFFIXES) else None)
+    if host is None or not host:
+        return None
+    labels = host.split(".")
+    if len(labels) == 1:
+        return None if host == "localhost" else host
+    if host.endswith((".svc", ".svc.cluster.local", ".cluster.local")):
+        return host
+    if len(labels) == 2 and (not labels[1].isalpha() or labels[1] in namespaces):
+        return host
+    return None
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,8 +14,9 @@ from conftest import needs_crds, pinned_crds
 
 from sophia.importer.command import import_, run_import
 from sophia.importer.compose import interpolate
-from sophia.importer.mapping import NO_PROBE_REASON, UNPINNED_TAG, cluster_host, is_override_file, normalise_name
+from sophia.importer.mapping import NO_PROBE_REASON, UNPINNED_TAG, is_override_file, normalise_name
 from sophia.model.loader import load
+from sophia.values import cluster_host
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compose"
 CORPUS_FILES = [

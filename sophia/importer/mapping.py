@@ -17,13 +17,14 @@ from typing import Any, NamedTuple
 
 from sophia.importer.compose import ComposeFile, ComposeService, Interpolated, collect_defaults, interpolate, scalar
 from sophia.importer.report import KINDS, Definition, Flag, Note, Report
-from sophia.model.loader import cluster_host
 from sophia.model.models import LLM_VARIABLES, URL_PATH
 from sophia.values import (
     ENV_NAME,
+    HOST_VARIABLE_SUFFIXES,
     IMAGE_REPOSITORY,
     IMAGE_TAG,
     LLM_PROVIDER_KEY,
+    cluster_host,
     ipv4_literals,
     memory_bytes,
     millicores,
@@ -804,7 +805,7 @@ def _environment(
         if url is not None:
             m.refs.append(_Ref(name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text,
                                path=_carried_path(url, iv.text)))
-        elif not iv.unresolved and name.upper().endswith(_HOST_SUFFIXES) and "." not in iv.text.strip():
+        elif not iv.unresolved and name.upper().endswith(HOST_VARIABLE_SUFFIXES) and "." not in iv.text.strip():
             host = cluster_host(name, iv.text.strip())
             if host is not None:
                 port = _int(iv.text.strip().rsplit(":", 1)[1]) if ":" in iv.text else None
@@ -823,9 +824,6 @@ def _environment(
             if env.pop(name, None) is not None:
                 m.note("env-reserved", f"{name} not imported: callsLlm sets it to the LLM gateway's address and routing")
     return env, secrets
-
-
-_HOST_SUFFIXES = ("_HOST", "_HOSTNAME", "_SERVER")
 
 
 def _carried_path(url: re.Match[str], text: str) -> str | None:

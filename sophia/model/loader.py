@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path as FsPath
@@ -21,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 from sophia.errors import Problem, SpecError
 from sophia.model import models as m
 from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
-from sophia.values import LLM_PROVIDER_KEY, host_ips, keyed_strings, secret_problem
+from sophia.values import LLM_PROVIDER_KEY, cluster_host, host_ips, keyed_strings, secret_problem
 
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
@@ -601,31 +600,6 @@ def _check_promotions(environments: dict[str, tuple[_Source, Any]], col: _Collec
         elif promotion.from_ not in environments:
             col.add(src.file, src.doc.line_of(path), path, f"environment {promotion.from_!r} is not defined",
                     _choices("environments", {n: None for n in environments if n != name}))
-
-
-_URL_HOST = re.compile(r"^[a-z][a-z0-9+.-]*://(?:[^@/]*@)?([A-Za-z0-9.-]+)")
-_HOST_PORT = re.compile(r"^([a-z0-9][a-z0-9.-]*):[0-9]{1,5}$")
-
-
-def cluster_host(var: str, value: str, namespaces: frozenset[str] = frozenset()) -> str | None:
-    """The in-cluster host a plain env value points at, if any (the importer applies the same test).
-
-    In-cluster: a bare name (`redis`), a `.svc`/`.cluster.local` name, or `<name>.<namespace>` where
-    the last label cannot be a public top-level domain (TLDs are letters only: `sophia-ai` is not one)
-    or is a namespace of this environment.
-    """
-    match = _URL_HOST.match(value) or _HOST_PORT.match(value)
-    host = match.group(1) if match else (value if var.upper().endswith(("_HOST", "_HOSTNAME", "_SERVER")) else None)
-    if host is None or not host:
-        return None
-    labels = host.split(".")
-    if len(labels) == 1:
-        return None if host == "localhost" else host
-    if host.endswith((".svc", ".svc.cluster.local", ".cluster.local")):
-        return host
-    if len(labels) == 2 and (not labels[1].isalpha() or labels[1] in namespaces):
-        return host
-    return None
 
 
 def _choices(what: str, entries: dict[str, Any]) -> str:
