@@ -1,27 +1,19 @@
 """Rendering: a construct tree -> `{relative path: YAML text}`. Pure; nothing touches disk.
 
-One resource per file, named `<Kind>-<name>.yaml` inside the folder its construct chose. Keys are
-sorted and the text is written by `yamlout`, so the same tree always gives the same bytes.
+One resource per file, named `<Kind>-<name>.yaml` inside the folder its construct chose. Each
+construct writes its objects' text as it emits them (`SophiaConstruct._emit`, with `yamlout`:
+sorted keys, so the same tree always gives the same bytes); this collects the texts, refuses two
+objects for one file and sorts the result.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sophia import yamlout
 from sophia.errors import CompileError, Problem
 
 if TYPE_CHECKING:
     from sophia.constructs._base import SophiaConstruct
-
-
-def to_yaml(manifest: dict[str, Any]) -> str:
-    """The canonical text of one manifest."""
-    return yamlout.dump(manifest)
-
-
-def file_name(manifest: dict[str, Any]) -> str:
-    return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
 
 
 def render(root: SophiaConstruct) -> dict[str, str]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from constructs import Construct
 
-from sophia.render import file_name, to_yaml
+from sophia import yamlout
 
 Manifest = dict[str, Any]
 
@@ -41,7 +41,7 @@ class SophiaConstruct(Construct):
         The object is rendered now and only its text is kept: a large synth never holds every
         object as dicts at once (the dicts are several times the size of their text).
         """
-        self._rendered.append((f"{folder}/{file_name(manifest)}", to_yaml(manifest)))
+        self._rendered.append((f"{folder}/{_file_name(manifest)}", yamlout.dump(manifest)))
 
     def drain_rendered(self) -> Iterator[tuple[str, str]]:
         """Every (path, text) of this construct and its sophia children, in creation order, released as yielded."""
@@ -49,6 +49,10 @@ class SophiaConstruct(Construct):
         yield from rendered
         for child in self._sophia_children:
             yield from child.drain_rendered()
+
+
+def _file_name(manifest: Manifest) -> str:
+    return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
 
 
 def recommended_labels(
