@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from .command import check_paths, crd_catalog
     from .crds import CrdCatalog, Release
     from .documents import UsageError
-    from .policy import Rule, all_rules, run_policy
+    from .policy import all_rules, run_policy
     from .report import Finding, Report, render_json, render_text
+    from .rule import Rule
     from .schema import validate_paths
     from .settings import CRDS_ENV, KUBERNETES_VERSION
 
@@ -35,7 +36,7 @@ _HOME = {
     "Report": "report",
     "SchemaCatalog": "catalog",
     "UsageError": "documents",
-    "Rule": "policy",
+    "Rule": "rule",
     "all_rules": "policy",
     "check_paths": "command",
     "render_json": "report",

@@ -7,14 +7,16 @@ from pathlib import Path
 import click
 
 from sophia.forking import Channel, Forked, fork_is_useful
+from sophia.values import prepare_secret_scanner
 
 from . import documents
 from .catalog import CatalogError, SchemaCatalog
 from .crds import CrdCatalog
 from .documents import Loaded, UsageError, find_files, read_files, read_paths
 from .pins import Pins, PinsError, read_pins
-from .policy import PolicyContext, all_rules, policy_loaded
+from .policy import policy_loaded
 from .report import Report, render_json, render_text
+from .rule import PolicyContext
 from .schema import validate_loaded
 from .settings import CRDS_ENV, crd_folder_from_env
 
@@ -63,7 +65,7 @@ def check_paths(
     context = PolicyContext(Path(repo_root) if repo_root is not None else None, repositories)
     child = _start_child(files, catalog) if parallel and _worth_forking(len(files)) else None
     try:
-        _load_rules()
+        prepare_secret_scanner()  # imports detect-secrets (~0.2 s), beside the child parsing
         loaded = child.receive() if child is not None else None
         if not isinstance(loaded, Loaded):
             loaded = read_files(files)
@@ -83,13 +85,6 @@ PARALLEL_MIN_FILES = 64
 
 def _worth_forking(files: int) -> bool:
     return files >= PARALLEL_MIN_FILES and fork_is_useful()
-
-
-def _load_rules() -> None:
-    all_rules()  # imports detect-secrets
-    from sophia.values import prepare_secret_scanner
-
-    prepare_secret_scanner()
 
 
 def _start_child(files: list[Path], catalog: SchemaCatalog) -> Forked | None:

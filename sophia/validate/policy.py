@@ -1,7 +1,8 @@
-"""The policy engine: rules, waivers and `run_policy`.
+"""The policy engine: every rule, waivers and `run_policy`.
 
-A rule is an id, a one-line explanation, a fix hint and a check over the whole set of resources
-(most rules look at one resource at a time; a few, like default-deny per namespace, need the set).
+A rule (`rule.Rule`) is an id, a one-line explanation, a fix hint and a check over the whole set of
+resources (most rules look at one resource at a time; a few, like default-deny per namespace, need
+the set); the rule modules define them.
 An object waives a rule for itself with the annotation `sophia.ai/waive.<RULE-ID>: <reason>`;
 the finding is then reported as waived and does not fail the run. A waiver without a written
 reason, or for a rule that does not exist, is itself a finding (SOPHIA-WAIVE-001, not waivable).
@@ -9,57 +10,23 @@ reason, or for a rule that does not exist, is itself a finding (SOPHIA-WAIVE-001
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .documents import Loaded, Resource, locate, read_paths
 from .report import FieldPath, Finding, Report, make_report
+from .rule import PolicyContext, Rule
+from .rules_objects import RULES as OBJECT_RULES
+from .rules_pods import RULES as POD_RULES
+from .rules_values import RULES as VALUE_RULES
 
 WAIVER_PREFIX = "sophia.ai/waive."
 WAIVER_RULE = "SOPHIA-WAIVE-001"
 
-Violation = tuple[Resource, FieldPath, str]
-
-
-@dataclass(frozen=True)
-class PolicyContext:
-    """What a rule may know beyond the resources: where the repository is, and its URLs."""
-
-    repo_root: Path | None = None
-    repositories: frozenset[str] | None = None
-    """The URLs Argo CD reads this repository by (from the environments' `source`); None: unknown."""
-
-
-Check = Callable[[Sequence[Resource], PolicyContext], Iterable[Violation]]
-
-
-@dataclass(frozen=True)
-class Rule:
-    id: str
-    title: str
-    hint: str
-    check: Check
-
-
-def per_resource(check: Callable[[Resource], Iterable[tuple[FieldPath, str]]]) -> Check:
-    """Lift a one-resource check to the set signature."""
-
-    def run(resources: Sequence[Resource], _: PolicyContext) -> Iterable[Violation]:
-        for resource in resources:
-            if isinstance(resource.data, dict):
-                for path, message in check(resource):
-                    yield resource, path, message
-
-    return run
-
 
 def all_rules() -> tuple[Rule, ...]:
     """Every rule, in report order."""
-    from .rules_objects import RULES as OBJECT_RULES
-    from .rules_pods import RULES as POD_RULES
-    from .rules_values import RULES as VALUE_RULES
-
     return (*POD_RULES, *VALUE_RULES, *OBJECT_RULES)
 
 

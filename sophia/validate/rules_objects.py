@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from .documents import Resource
-from .policy import PolicyContext, Rule, Violation, per_resource
 from .report import FieldPath
+from .rule import PolicyContext, Rule, Violation, per_resource
 from .rules_pods import pod_template
 from .settings import YAML_SUFFIXES
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .documents import Resource
-from .policy import Rule, per_resource
 from .report import FieldPath
+from .rule import Rule, per_resource
 
 _TEMPLATE_PATHS: dict[str, FieldPath] = {
     "Pod": ("spec",),

@@ -13,8 +13,8 @@ from weakref import WeakKeyDictionary
 from sophia.values import host_ips, keyed_strings, secret_problem
 
 from .documents import Resource
-from .policy import Rule, per_resource
 from .report import FieldPath
+from .rule import Rule, per_resource
 
 _IP_BLOCK_KEYS = {"cidr", "except"}
 
