@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
@@ -19,47 +18,15 @@ from pydantic import BaseModel, ValidationError
 
 from sophia.errors import Problem, SpecError
 from sophia.model import models as m
+from sophia.model.platform import Env, Platform, Service
 from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
 from sophia.values import LLM_PROVIDER_KEY, cluster_host, host_ips, keyed_strings, secret_problem
 
+__all__ = ["MAX_FILES", "Env", "Platform", "Service", "load"]
+"""`load` and what it returns (defined in `platform`): what the rest of sophia reads the input through."""
+
 MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
-
-
-@dataclass(frozen=True)
-class Service:
-    """A service as one environment runs it."""
-
-    name: str
-    spec: m.ServiceSpec
-    image: str
-    version: str
-    namespace: str
-    source: str
-
-
-@dataclass(frozen=True)
-class Env:
-    """One environment, resolved: every reference checked, every service complete."""
-
-    name: str
-    spec: m.EnvironmentSpec
-    cluster: m.Cluster
-    services: dict[str, Service]
-    file: str
-    locate: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
-    """locate(service, *field_path) -> (file, line) where that field was written."""
-    locate_spec: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
-    """locate_spec(*field_path) -> (file, line) of spec.<field_path> in the environment file (llmGateway, ...)."""
-
-
-@dataclass
-class Platform:
-    """Everything in an environments folder."""
-
-    catalog: m.ServiceCatalog
-    environments: dict[str, Env]
-    files: list[str] = field(default_factory=list)
 
 
 @dataclass
