@@ -8,18 +8,17 @@ folder is collected and raised together as one `SpecError`.
 
 from __future__ import annotations
 
-import difflib
 import os
-from dataclasses import dataclass
 from pathlib import Path as FsPath
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
-from sophia.errors import Problem, SpecError
+from sophia.errors import SpecError
 from sophia.model import models as m
 from sophia.model.platform import Env, Platform, Service
-from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
+from sophia.model.problems import _choices, _close, _Collector, _Source, _type_name
+from sophia.model.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_documents, load_text
 from sophia.values import LLM_PROVIDER_KEY, cluster_host, host_ips, keyed_strings, secret_problem
 
 __all__ = ["MAX_FILES", "Env", "Platform", "Service", "load"]
@@ -29,106 +28,12 @@ MAX_FILES = 500
 """Most YAML files one environments folder may hold."""
 
 
-@dataclass
-class _Source:
-    file: str
-    doc: Document
-
-
 def _display(path: FsPath, root: FsPath) -> str:
     try:
         rel = path.resolve().relative_to(root.resolve().parent)
     except ValueError:
         return str(path)
     return rel.as_posix()
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or n for n, f in model.model_fields.items()]
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-
-    def add(self, file: str, line: int | None, path: tuple[str | int, ...], message: str, hint: str = "") -> None:
-        self.problems.append(Problem(file, line, _dotted(path), message, hint))
-
-    def pydantic(
-        self,
-        exc: ValidationError,
-        locate: Any,
-        prefix: tuple[str | int, ...],
-        model: type[BaseModel],
-    ) -> None:
-        for err in exc.errors(include_url=False):
-            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union["))))
-            loc = tuple(p for p in loc if p not in ("literal_error", "[key]"))
-            file, line = locate(loc)
-            msg, hint = _explain(err, loc, model)
-            self.add(file, line, (*prefix, *loc), msg, hint)
-
-
-def _explain(err: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> tuple[str, str]:
-    kind = err["type"]
-    msg = str(err["msg"])
-    if msg.startswith("Value error, "):
-        msg = msg[len("Value error, ") :]
-    if kind == "extra_forbidden":
-        known = _known_fields(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), known, n=1) if known else []
-        hint = f"did you mean {close[0]!r}?" if close else ("known fields: " + ", ".join(sorted(known)) if known else "")
-        return f"unknown field {loc[-1]!r}", hint
-    if kind == "missing":
-        return "required field is missing", ""
-    return msg, ""
-
-
-def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """Field names valid at `loc` inside `model`, for 'did you mean' hints."""
-    current: Any = model
-    for part in loc:
-        if not (isinstance(current, type) and issubclass(current, BaseModel)):
-            return []
-        if isinstance(part, int):
-            continue
-        target = None
-        for name, f in current.model_fields.items():
-            if (f.alias or name) == part:
-                target = f.annotation
-                break
-        if target is None:
-            # inside a dict keyed by a user name: the value type of the dict
-            return []
-        current = _model_in(target)
-        if current is None:
-            return []
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return _field_names(current)
-    return []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    meta = getattr(annotation, "__origin__", None)
-    if meta is not None and meta is not annotation:
-        return _model_in(meta)
-    return None
 
 
 def _read(root: FsPath, col: _Collector) -> list[_Source]:
@@ -220,10 +125,6 @@ def _guard_literals(sources: list[_Source], col: _Collector) -> None:
         if problem is not None:
             col.add(src.file, src.doc.line_of(path), path, f"secret literal: {problem[1]}",
                     "secrets live in Pulumi ESC: declare `secrets: {VAR: {key: <system>.<field>}}` on the service")
-
-
-def _type_name(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
 def _overridden(override: dict[str, Any], path: tuple[str | int, ...]) -> bool:
@@ -567,12 +468,3 @@ def _check_promotions(environments: dict[str, tuple[_Source, Any]], col: _Collec
         elif promotion.from_ not in environments:
             col.add(src.file, src.doc.line_of(path), path, f"environment {promotion.from_!r} is not defined",
                     _choices("environments", {n: None for n in environments if n != name}))
-
-
-def _choices(what: str, entries: dict[str, Any]) -> str:
-    return f"defined {what}: " + ", ".join(sorted(entries)) if entries else f"no {what} are defined"
-
-
-def _close(name: str, options: Any) -> str:
-    close = difflib.get_close_matches(name, list(options), n=1)
-    return f"did you mean {close[0]!r}?" if close else ""

@@ -1,0 +1,120 @@
+"""Collecting problems and locating them: a parsed file (`_Source`), the `_Collector` of every
+problem of a load, pydantic's errors explained (with "did you mean" hints), and small hint texts."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from sophia.errors import Problem
+from sophia.model.yamlsafe import Document
+
+
+@dataclass
+class _Source:
+    file: str
+    doc: Document
+
+
+def _dotted(loc: tuple[str | int, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, file: str, line: int | None, path: tuple[str | int, ...], message: str, hint: str = "") -> None:
+        self.problems.append(Problem(file, line, _dotted(path), message, hint))
+
+    def pydantic(
+        self,
+        exc: ValidationError,
+        locate: Any,
+        prefix: tuple[str | int, ...],
+        model: type[BaseModel],
+    ) -> None:
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-union["))))
+            loc = tuple(p for p in loc if p not in ("literal_error", "[key]"))
+            file, line = locate(loc)
+            msg, hint = _explain(err, loc, model)
+            self.add(file, line, (*prefix, *loc), msg, hint)
+
+
+def _explain(err: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> tuple[str, str]:
+    kind = err["type"]
+    msg = str(err["msg"])
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    if kind == "extra_forbidden":
+        known = _known_fields(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), known, n=1) if known else []
+        hint = f"did you mean {close[0]!r}?" if close else ("known fields: " + ", ".join(sorted(known)) if known else "")
+        return f"unknown field {loc[-1]!r}", hint
+    if kind == "missing":
+        return "required field is missing", ""
+    return msg, ""
+
+
+def _known_fields(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """Field names valid at `loc` inside `model`, for 'did you mean' hints."""
+    current: Any = model
+    for part in loc:
+        if not (isinstance(current, type) and issubclass(current, BaseModel)):
+            return []
+        if isinstance(part, int):
+            continue
+        target = None
+        for name, f in current.model_fields.items():
+            if (f.alias or name) == part:
+                target = f.annotation
+                break
+        if target is None:
+            # inside a dict keyed by a user name: the value type of the dict
+            return []
+        current = _model_in(target)
+        if current is None:
+            return []
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return _field_names(current)
+    return []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    meta = getattr(annotation, "__origin__", None)
+    if meta is not None and meta is not annotation:
+        return _model_in(meta)
+    return None
+
+
+def _type_name(value: Any) -> str:
+    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
+
+
+def _choices(what: str, entries: dict[str, Any]) -> str:
+    return f"defined {what}: " + ", ".join(sorted(entries)) if entries else f"no {what} are defined"
+
+
+def _close(name: str, options: Any) -> str:
+    close = difflib.get_close_matches(name, list(options), n=1)
+    return f"did you mean {close[0]!r}?" if close else ""
