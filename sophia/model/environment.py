@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from sophia.model import models as m
 from sophia.model.platform import Env, Service
-from sophia.model.problems import _choices, _close, _Collector, _Source
+from sophia.model.problems import Collector, Source, defined_names, did_you_mean
 from sophia.values import LLM_PROVIDER_KEY, cluster_host
 
 RESERVED_APPLICATIONS = {"argocd", "platform"}
@@ -53,15 +53,15 @@ def _image_ref(name: str, spec: m.ServiceSpec, release: m.Release | None) -> tup
     return None, "", "the image has no tag or digest"
 
 
-def _resolve_env(
+def resolve_environment(
     env_name: str,
-    env_src: _Source,
+    env_src: Source,
     env: m.Environment,
-    cat_src: _Source,
+    cat_src: Source,
     catalog: m.ServiceCatalog,
     base_specs: dict[str, m.ServiceSpec],
-    by_kind: dict[str, dict[str, tuple[_Source, Any]]],
-    col: _Collector,
+    by_kind: dict[str, dict[str, tuple[Source, Any]]],
+    col: Collector,
 ) -> Env | None:
     before = len(col.problems)
     spec = env.spec
@@ -73,11 +73,11 @@ def _resolve_env(
     release_entry = by_kind["Release"].get(spec.release)
     if release_entry is None:
         col.add(ef, at("release"), ("spec", "release"), f"release {spec.release!r} is not defined",
-                _choices("releases", by_kind["Release"]))
+                defined_names("releases", by_kind["Release"]))
     cluster_entry = by_kind["Cluster"].get(spec.cluster)
     if cluster_entry is None:
         col.add(ef, at("cluster"), ("spec", "cluster"), f"cluster {spec.cluster!r} is not defined",
-                _choices("clusters", by_kind["Cluster"]))
+                defined_names("clusters", by_kind["Cluster"]))
     release = release_entry[1] if release_entry else None
     cluster: m.Cluster | None = cluster_entry[1] if cluster_entry else None
 
@@ -91,7 +91,7 @@ def _resolve_env(
     for svc in spec.services:
         if svc not in catalog.spec.services:
             col.add(ef, at("services", svc), ("spec", "services", svc), f"service {svc!r} is not in the catalogue",
-                    _close(svc, catalog.spec.services))
+                    did_you_mean(svc, catalog.spec.services))
     for i, exc in enumerate(spec.exceptions):
         if exc.service not in catalog.spec.services:
             col.add(ef, at("exceptions", i, "service"), ("spec", "exceptions", i, "service"),
@@ -165,7 +165,7 @@ def _resolve_env(
             file, line = locate(("placement", "pool"))
             col.add(file, line, (*prefix, "placement", "pool"),
                     f"node pool {svc_spec.placement.pool!r} is not defined in cluster {cluster.metadata.name!r}",
-                    _close(svc_spec.placement.pool, cluster.spec.node_pools))
+                    did_you_mean(svc_spec.placement.pool, cluster.spec.node_pools))
             invalid.add(name)
             continue
         assert ref is not None
@@ -268,7 +268,7 @@ def _resolve_env(
                 file, line = locate_dep(path)
                 why = "is disabled in this environment" if dep.service in catalog.spec.services else "is not defined"
                 col.add(file, line, ("spec", "services", name, *path), f"dependency {dep.service!r} {why}",
-                        _close(dep.service, catalog.spec.services))
+                        did_you_mean(dep.service, catalog.spec.services))
             elif dep.port is not None and dep.port not in target.spec.ports:
                 file, line = locate_dep(("dependencies", i, "port"))
                 col.add(file, line, ("spec", "services", name, "dependencies", i, "port"),

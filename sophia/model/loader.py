@@ -16,9 +16,9 @@ from pydantic import ValidationError
 
 from sophia.errors import SpecError
 from sophia.model import models as m
-from sophia.model.environment import _resolve_env
+from sophia.model.environment import resolve_environment
 from sophia.model.platform import Env, Platform, Service
-from sophia.model.problems import _choices, _Collector, _Source, _type_name
+from sophia.model.problems import Collector, Source, defined_names, type_name
 from sophia.model.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_documents, load_text
 from sophia.values import host_ips, keyed_strings, secret_problem
 
@@ -37,7 +37,7 @@ def _display(path: FsPath, root: FsPath) -> str:
     return rel.as_posix()
 
 
-def _read(root: FsPath, col: _Collector) -> list[_Source]:
+def _read(root: FsPath, col: Collector) -> list[Source]:
     if not root.is_dir():
         col.add(str(root), None, (), "the environments folder does not exist or is not a folder")
         return []
@@ -45,7 +45,7 @@ def _read(root: FsPath, col: _Collector) -> list[_Source]:
     if len(paths) > MAX_FILES:
         col.add(str(root), None, (), f"{len(paths)} YAML files, over the limit of {MAX_FILES}")
         return []
-    sources: list[_Source] = []
+    sources: list[Source] = []
     for path in paths:
         name = _display(path, root)
         try:
@@ -65,14 +65,14 @@ def _read(root: FsPath, col: _Collector) -> list[_Source]:
         if len(docs) > 1:
             col.add(name, docs[1].start_line, (), "one definition per file, but this file holds several documents")
             continue
-        sources.append(_Source(name, docs[0]))
+        sources.append(Source(name, docs[0]))
     return sources
 
 
-def _parse(src: _Source, col: _Collector) -> m.Model | None:
+def _parse(src: Source, col: Collector) -> m.Model | None:
     data = src.doc.data
     if not isinstance(data, dict):
-        col.add(src.file, src.doc.start_line, (), f"the top level must be a mapping, not a {_type_name(data)}")
+        col.add(src.file, src.doc.start_line, (), f"the top level must be a mapping, not a {type_name(data)}")
         return None
     kind = data.get("kind")
     if data.get("apiVersion") != m.API_VERSION:
@@ -100,9 +100,9 @@ def _parse(src: _Source, col: _Collector) -> m.Model | None:
         return None
 
 
-def _guard_literals(sources: list[_Source], col: _Collector) -> None:
+def _guard_literals(sources: list[Source], col: Collector) -> None:
     """No IP address and no secret-looking literal anywhere in an environment file."""
-    checked: list[tuple[_Source, tuple[str | int, ...], tuple[str, str]]] = []
+    checked: list[tuple[Source, tuple[str | int, ...], tuple[str, str]]] = []
     for src in sources:
         for path, key, value in keyed_strings(src.doc.data):
             if not value:
@@ -127,16 +127,16 @@ def _guard_literals(sources: list[_Source], col: _Collector) -> None:
 def load(root: str | os.PathLike[str]) -> Platform:
     """Load and resolve every definition under `root`; raise `SpecError` listing all problems."""
     root_path = FsPath(root)
-    col = _Collector()
+    col = Collector()
     sources = _read(root_path, col)
-    parsed: list[tuple[_Source, m.Model]] = []
+    parsed: list[tuple[Source, m.Model]] = []
     for src in sources:
         obj = _parse(src, col)
         if obj is not None:
             parsed.append((src, obj))
     _guard_literals(sources, col)
 
-    by_kind: dict[str, dict[str, tuple[_Source, Any]]] = {k: {} for k in m.KINDS}
+    by_kind: dict[str, dict[str, tuple[Source, Any]]] = {k: {} for k in m.KINDS}
     for src, obj in parsed:
         kind = type(obj).__name__
         seen = by_kind[kind]
@@ -163,7 +163,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
     for name, raw in catalog.spec.services.items():
         prefix: tuple[str | int, ...] = ("spec", "services", name)
         if not isinstance(raw, dict):
-            col.add(cat_src.file, cat_src.doc.line_of(prefix), prefix, f"a service must be a mapping, not a {_type_name(raw)}")
+            col.add(cat_src.file, cat_src.doc.line_of(prefix), prefix, f"a service must be a mapping, not a {type_name(raw)}")
             continue
         try:
             base_specs[name] = m.ServiceSpec.model_validate(raw)
@@ -172,7 +172,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
 
     envs: dict[str, Env] = {}
     for env_name, (env_src, env) in sorted(by_kind["Environment"].items()):
-        envs_entry = _resolve_env(env_name, env_src, env, cat_src, catalog, base_specs, by_kind, col)
+        envs_entry = resolve_environment(env_name, env_src, env, cat_src, catalog, base_specs, by_kind, col)
         if envs_entry is not None:
             envs[env_name] = envs_entry
 
@@ -184,7 +184,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
     return Platform(catalog=catalog, environments=envs, files=[s.file for s in sources])
 
 
-def _check_promotions(environments: dict[str, tuple[_Source, Any]], col: _Collector) -> None:
+def _check_promotions(environments: dict[str, tuple[Source, Any]], col: Collector) -> None:
     """An environment is promoted from another environment that exists."""
     for name, (src, env) in sorted(environments.items()):
         promotion = env.spec.promotion
@@ -195,4 +195,4 @@ def _check_promotions(environments: dict[str, tuple[_Source, Any]], col: _Collec
             col.add(src.file, src.doc.line_of(path), path, "an environment cannot be promoted from itself")
         elif promotion.from_ not in environments:
             col.add(src.file, src.doc.line_of(path), path, f"environment {promotion.from_!r} is not defined",
-                    _choices("environments", {n: None for n in environments if n != name}))
+                    defined_names("environments", {n: None for n in environments if n != name}))

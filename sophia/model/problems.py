@@ -1,4 +1,4 @@
-"""Collecting problems and locating them: a parsed file (`_Source`), the `_Collector` of every
+"""Collecting problems and locating them: a parsed file (`Source`), the `Collector` of every
 problem of a load, pydantic's errors explained (with "did you mean" hints), and small hint texts."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from sophia.model.yamlsafe import Document
 
 
 @dataclass
-class _Source:
+class Source:
+    """One file of the environments folder, parsed: its name as reported and its document (with lines)."""
+
     file: str
     doc: Document
 
@@ -33,7 +35,9 @@ def _field_names(model: type[BaseModel]) -> list[str]:
     return [f.alias or n for n, f in model.model_fields.items()]
 
 
-class _Collector:
+class Collector:
+    """Every problem of a load, each located at a file and line, reported together at the end."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
 
@@ -107,14 +111,17 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
     return None
 
 
-def _type_name(value: Any) -> str:
+def type_name(value: Any) -> str:
+    """What a YAML value is, in the words of an error message (`a list`, `a number`)."""
     return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(value), type(value).__name__)
 
 
-def _choices(what: str, entries: dict[str, Any]) -> str:
+def defined_names(what: str, entries: dict[str, Any]) -> str:
+    """A hint listing what is defined: `defined releases: a, b` (or that none is)."""
     return f"defined {what}: " + ", ".join(sorted(entries)) if entries else f"no {what} are defined"
 
 
-def _close(name: str, options: Any) -> str:
+def did_you_mean(name: str, options: Any) -> str:
+    """A hint naming the closest option to a misspelled name, or nothing."""
     close = difflib.get_close_matches(name, list(options), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
