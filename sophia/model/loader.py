@@ -1,9 +1,10 @@
 """Loading: the files of an environments folder -> validated, resolved `Platform`.
 
 The only module that reads `environments/`. It parses each file with `yamlsafe` (lines kept),
-validates it against `models`, layers each environment's overrides onto the catalogue, resolves
-image versions from the release, and checks every cross-reference. Every problem of the whole
-folder is collected and raised together as one `SpecError`.
+validates it against `models`, screens every string for IP and secret literals (`values`), and
+has each environment resolved (`environment`: overrides layered onto the catalogue, image
+versions from the release, every cross-reference checked). Every problem of the whole folder is
+collected (`problems`) and raised together as one `SpecError`.
 """
 
 from __future__ import annotations
@@ -129,27 +130,9 @@ def load(root: str | os.PathLike[str]) -> Platform:
     root_path = FsPath(root)
     col = Collector()
     sources = _read(root_path, col)
-    parsed: list[tuple[Source, m.Model]] = []
-    for src in sources:
-        obj = _parse(src, col)
-        if obj is not None:
-            parsed.append((src, obj))
+    parsed = [(src, obj) for src in sources if (obj := _parse(src, col)) is not None]
     _guard_literals(sources, col)
-
-    by_kind: dict[str, dict[str, tuple[Source, Any]]] = {k: {} for k in m.KINDS}
-    for src, obj in parsed:
-        kind = type(obj).__name__
-        seen = by_kind[kind]
-        name = obj.metadata.name  # type: ignore[attr-defined]
-        if name in seen:
-            col.add(
-                src.file,
-                src.doc.line_of(("metadata", "name")),
-                ("metadata", "name"),
-                f"{kind} {name!r} is defined twice (also in {seen[name][0].file})",
-            )
-            continue
-        seen[name] = (src, obj)
+    by_kind = _by_kind(parsed, col)
 
     catalogs = by_kind["ServiceCatalog"]
     if len(catalogs) != 1 and not col.problems:
@@ -157,8 +140,40 @@ def load(root: str | os.PathLike[str]) -> Platform:
     if not catalogs:
         raise SpecError(col.problems)
     cat_src, catalog = next(iter(catalogs.values()))
+    base_specs = _catalogue_services(cat_src, catalog, col)
 
-    # The catalogue must be complete on its own: every entry is a valid service.
+    envs: dict[str, Env] = {}
+    for env_name, (env_src, env) in sorted(by_kind["Environment"].items()):
+        resolved = resolve_environment(env_name, env_src, env, cat_src, catalog, base_specs, by_kind, col)
+        if resolved is not None:
+            envs[env_name] = resolved
+
+    if not by_kind["Environment"] and not col.problems:
+        col.add(str(root_path), None, (), "no Environment is defined")
+    _check_promotions(by_kind["Environment"], col)
+    if col.problems:
+        raise SpecError(col.problems)
+    return Platform(catalog=catalog, environments=envs, files=[s.file for s in sources])
+
+
+def _by_kind(parsed: list[tuple[Source, m.Model]], col: Collector) -> dict[str, dict[str, tuple[Source, Any]]]:
+    """Every definition by kind and name, with its file; a name defined twice is a problem."""
+    by_kind: dict[str, dict[str, tuple[Source, Any]]] = {k: {} for k in m.KINDS}
+    for src, obj in parsed:
+        kind = type(obj).__name__
+        seen = by_kind[kind]
+        name = obj.metadata.name  # type: ignore[attr-defined]
+        if name in seen:
+            col.add(src.file, src.doc.line_of(("metadata", "name")), ("metadata", "name"),
+                    f"{kind} {name!r} is defined twice (also in {seen[name][0].file})")
+            continue
+        seen[name] = (src, obj)
+    return by_kind
+
+
+def _catalogue_services(cat_src: Source, catalog: m.ServiceCatalog, col: Collector) -> dict[str, m.ServiceSpec]:
+    """The catalogue must be complete on its own: every entry is a valid service (shared by every
+    environment that does not override it)."""
     base_specs: dict[str, m.ServiceSpec] = {}
     for name, raw in catalog.spec.services.items():
         prefix: tuple[str | int, ...] = ("spec", "services", name)
@@ -169,19 +184,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
             base_specs[name] = m.ServiceSpec.model_validate(raw)
         except ValidationError as exc:
             col.pydantic(exc, lambda loc, p=prefix: (cat_src.file, cat_src.doc.line_of((*p, *loc))), prefix, m.ServiceSpec)
-
-    envs: dict[str, Env] = {}
-    for env_name, (env_src, env) in sorted(by_kind["Environment"].items()):
-        envs_entry = resolve_environment(env_name, env_src, env, cat_src, catalog, base_specs, by_kind, col)
-        if envs_entry is not None:
-            envs[env_name] = envs_entry
-
-    if not by_kind["Environment"] and not col.problems:
-        col.add(str(root_path), None, (), "no Environment is defined")
-    _check_promotions(by_kind["Environment"], col)
-    if col.problems:
-        raise SpecError(col.problems)
-    return Platform(catalog=catalog, environments=envs, files=[s.file for s in sources])
+    return base_specs
 
 
 def _check_promotions(environments: dict[str, tuple[Source, Any]], col: Collector) -> None:
