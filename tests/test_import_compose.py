@@ -14,7 +14,9 @@ from conftest import needs_crds, pinned_crds
 
 from sophia.importer.command import import_, run_import
 from sophia.importer.compose import interpolate
-from sophia.importer.mapping import NO_PROBE_REASON, UNPINNED_TAG, is_override_file, normalise_name
+from sophia.importer.mapped import UNPINNED_TAG, normalise_name
+from sophia.importer.mapping import NO_PROBE_REASON
+from sophia.importer.merging import is_override_file
 from sophia.model.loader import load
 from sophia.values import cluster_host
 

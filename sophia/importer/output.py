@@ -12,7 +12,8 @@ from typing import Any
 
 import yaml
 
-from sophia.importer.mapping import APPLICATION, GPU_POOL, POOL, UNPINNED_TAG, ImportResult
+from sophia.importer.mapped import APPLICATION, GPU_POOL, POOL, UNPINNED_TAG
+from sophia.importer.mapping import ImportResult
 from sophia.model.models import API_VERSION
 
 ENVIRONMENT = "imported"
