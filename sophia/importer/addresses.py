@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sophia.importer.compose import ComposeFile, interpolate
-from sophia.importer.mapped import _Mapped
+from sophia.importer.mapped import Mapped
 from sophia.values import ipv4_literals
 
 _LOOPBACK = {"127.0.0.1", "0.0.0.0"}
@@ -17,17 +17,20 @@ DOCKER_DNS = "127.0.0.11"
 """Docker's embedded DNS server: there is no such address in a pod."""
 
 
-def _describe_ip(ip: str) -> str:
+def describe_ip(ip: str) -> str:
+    """What a loopback or bind address is, in words for a flag."""
     if ip == DOCKER_DNS:
         return "Docker's embedded DNS server, which a pod does not have"
     return "all interfaces" if ip == "0.0.0.0" else "loopback" if ip.startswith("127.") else "unknown"
 
 
-def _local_ip(ip: str) -> bool:
+def is_local_ip(ip: str) -> bool:
+    """Whether an address is loopback or every interface (it means the container itself)."""
     return ip == "0.0.0.0" or ip.startswith("127.")
 
 
-def _ip_owners(files: list[ComposeFile]) -> dict[str, str]:
+def find_ip_owners(files: list[ComposeFile]) -> dict[str, str]:
+    """Who answers on each address the compose files name: the file's host, a service's fixed address, extra_hosts."""
     owners: dict[str, str] = {}
     for f in files:
         for ip, comment in f.host_ips.items():
@@ -45,15 +48,17 @@ def _ip_owners(files: list[ComposeFile]) -> dict[str, str]:
     return owners
 
 
-def _owner(ip: str, owners: dict[str, str]) -> str:
+def ip_owner(ip: str, owners: dict[str, str]) -> str:
+    """Who answers on `ip`, in words for a flag."""
     if ip in owners:
         return owners[ip]
     if ip in _LOOPBACK:
-        return _describe_ip(ip)
+        return describe_ip(ip)
     return "unknown: no service of the import has that address"
 
 
-def _scan_ips(m: _Mapped, raw: Any, owners: dict[str, str], reported: set[str]) -> None:
+def note_unused_ips(m: Mapped, raw: Any, owners: dict[str, str], reported: set[str]) -> None:
+    """Note the addresses left in fields the import does not carry over (the health check aside)."""
     found: set[str] = set()
 
     def walk(v: Any) -> None:
@@ -68,4 +73,4 @@ def _scan_ips(m: _Mapped, raw: Any, owners: dict[str, str], reported: set[str]) 
 
     walk({k: v for k, v in raw.items() if k not in ("healthcheck",)})
     for ip in sorted(found - reported - {"0.0.0.0"}):
-        m.note("ip-literal-unused", f"{ip} ({_owner(ip, owners)}) appears in a field that is not imported")
+        m.note("ip-literal-unused", f"{ip} ({ip_owner(ip, owners)}) appears in a field that is not imported")

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sophia.importer.mapped import KNOWN_IMAGES, _Mapped
-from sophia.importer.ports import _port_entry
+from sophia.importer.mapped import KNOWN_IMAGES, Mapped
+from sophia.importer.ports import named_port
 from sophia.values import cluster_host
 
 
-def _depends_on(raw: dict[str, Any]) -> list[str]:
+def compose_depends_on(raw: dict[str, Any]) -> list[str]:
+    """The services `depends_on` names (list or mapping form)."""
     dep = raw.get("depends_on")
     if isinstance(dep, dict):
         return [str(k) for k in dep]
@@ -20,7 +21,9 @@ def _depends_on(raw: dict[str, Any]) -> list[str]:
     return []
 
 
-def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], services: dict[str, dict[str, Any]]) -> None:
+def resolve_dependencies(m: Mapped, by_file: dict[str, dict[str, Mapped]], services: dict[str, dict[str, Any]]) -> None:
+    """Turn a service's references and `depends_on` into declared dependencies, once every service has its
+    final name and ports (a target gets the port a reference needs)."""
     entry = services[m.final or ""]
     file_defs = by_file[m.src.file]
     env: dict[str, str] = entry.get("env", {})
@@ -28,7 +31,7 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
     deps: list[dict[str, str]] = []
     targets: set[str] = set()
 
-    def target_of(host: str, where: str | None = None) -> tuple[str | None, _Mapped | None]:
+    def target_of(host: str, where: str | None = None) -> tuple[str | None, Mapped | None]:
         other = by_file[where].get(host) if where else file_defs.get(host)
         if other is None and where is None and host in services and host != m.final:
             # Not a service of this file, but exactly the name of an imported service (e.g. `prometheus`
@@ -60,7 +63,7 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
             m.note("dependency-skipped", f"{name} points at {host} without a port, and {final} has none")
             continue
         before = set(tports)
-        pname = _port_entry(tports, port, scheme=scheme if scheme in ("redis", "postgresql", "mysql", "mongodb", "amqp") else None)
+        pname = named_port(tports, port, scheme=scheme if scheme in ("redis", "postgresql", "mysql", "mongodb", "amqp") else None)
         if pname not in before:
             other_primary = tentry
             if other_primary.get("type") == "worker":
@@ -124,7 +127,7 @@ def _resolve_dependencies(m: _Mapped, by_file: dict[str, dict[str, _Mapped]], se
         del entry["env"]
 
 
-def _guard_cluster_addresses(m: _Mapped, entry: dict[str, Any]) -> None:
+def guard_cluster_addresses(m: Mapped, entry: dict[str, Any]) -> None:
     """Leave out plain env values that name an in-cluster host (a dependency must carry those)."""
     env: dict[str, str] = entry.get("env", {})
     node_name_vars = set(KNOWN_IMAGES.get(m.repository or "", {}).get("node_name_vars", []))
@@ -146,7 +149,8 @@ def _guard_cluster_addresses(m: _Mapped, entry: dict[str, Any]) -> None:
         del entry["env"]
 
 
-def _break_cycles(primaries: dict[str, _Mapped], services: dict[str, dict[str, Any]]) -> None:
+def break_cycles(primaries: dict[str, Mapped], services: dict[str, dict[str, Any]]) -> None:
+    """Drop the dependency that closes each cycle (flagged), depth first from the first service by name."""
     state: dict[str, int] = {}
 
     def visit(node: str) -> None:

@@ -8,11 +8,11 @@ import re
 import shlex
 from typing import Any
 
-from sophia.importer.addresses import DOCKER_DNS, POD_IP_REF, _describe_ip, _local_ip, _owner
+from sophia.importer.addresses import DOCKER_DNS, POD_IP_REF, describe_ip, ip_owner, is_local_ip
 from sophia.importer.compose import ComposeFile, Interpolated, interpolate, scalar
-from sophia.importer.mapped import _Mapped, _Ref
-from sophia.importer.ports import _int, _published_by
-from sophia.importer.secrets import _URL, _secret_flags, esc_key, is_sensitive
+from sophia.importer.mapped import Mapped, Ref
+from sophia.importer.ports import published_by, small_number
+from sophia.importer.secrets import URL, esc_key, flag_secret_values, is_sensitive
 from sophia.model.models import LLM_VARIABLES, URL_PATH
 from sophia.values import ENV_NAME, HOST_VARIABLE_SUFFIXES, LLM_PROVIDER_KEY, cluster_host, ipv4_literals, replace_ipv4
 
@@ -20,7 +20,8 @@ _LLM_PROVIDERS = {"OPENAI": "openai", "ANTHROPIC": "anthropic", "GROQ": "groq", 
                   "TOGETHER": "together-ai", "PERPLEXITY": "perplexity-ai", "OPENROUTER": "openrouter"}
 
 
-def _env_items(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+def env_items(raw: dict[str, Any]) -> list[tuple[str, Any]]:
+    """The `environment:` of a definition as (name, value) pairs, from its mapping or list form."""
     env = raw.get("environment")
     items: list[tuple[str, Any]] = []
     if isinstance(env, dict):
@@ -36,14 +37,15 @@ def _env_items(raw: dict[str, Any]) -> list[tuple[str, Any]]:
     return items
 
 
-def _environment(
-    m: _Mapped, raw: dict[str, Any], ip_owners: dict[str, str], hosts: dict[str, ComposeFile], reported: set[str]
+def env_and_secrets(
+    m: Mapped, raw: dict[str, Any], ip_owners: dict[str, str], hosts: dict[str, ComposeFile], reported: set[str]
 ) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+    """A definition's plain env values and ESC references; references to other services are kept on `m.refs`."""
     env: dict[str, str] = {}
     secrets: dict[str, dict[str, str]] = {}
     if raw.get("env_file"):
         m.note("env-file-not-read", "env_file is not read (its values are not known to the import)")
-    for name, value in _env_items(raw):
+    for name, value in env_items(raw):
         if not ENV_NAME.fullmatch(name):
             m.note("env-skipped", f"{name!r} is not a valid env var name")
             continue
@@ -51,20 +53,20 @@ def _environment(
             m.note("env-reserved", f"ENVIRONMENT={value} not imported: sophia sets it to the environment's name")
             continue
         iv = scalar(value) if value is not None else Interpolated(f"${{{name}}}", (name,))
-        url = _URL.match(iv.text.strip())
+        url = URL.match(iv.text.strip())
         creds = bool(url and url.group(2) and ":" in url.group(2))
         ips = ipv4_literals(iv.text)
         if LLM_PROVIDER_KEY.fullmatch(name):
-            _secret_flags(m, name, value, iv, creds)
+            flag_secret_values(m, name, value, iv, creds)
             m.entry["callsLlm"] = True
             m.llm.append(_LLM_PROVIDERS.get(name.split("_")[0], "openrouter"))
             m.note("llm-key-to-gateway", f"{name} not imported: the service calls the LLM gateway (callsLlm), which holds provider keys")
             continue
         if is_sensitive(name) or creds:
             secrets[name] = {"key": esc_key(m.name, name)}
-            _secret_flags(m, name, value, iv, creds)
+            flag_secret_values(m, name, value, iv, creds)
             if url and not ips:
-                m.refs.append(_Ref(name, url.group(3), url.group(1), _int(url.group(4) or ""), False, iv.text))
+                m.refs.append(Ref(name, url.group(3), url.group(1), small_number(url.group(4) or ""), False, iv.text))
             continue
         exact = url is not None and _exact_url(url, iv.text)
         if ips:
@@ -75,13 +77,13 @@ def _environment(
             env[name] = kept
             continue
         if url is not None:
-            m.refs.append(_Ref(name, url.group(3), url.group(1), _int(url.group(4) or ""), exact, iv.text,
+            m.refs.append(Ref(name, url.group(3), url.group(1), small_number(url.group(4) or ""), exact, iv.text,
                                path=_carried_path(url, iv.text)))
         elif not iv.unresolved and name.upper().endswith(HOST_VARIABLE_SUFFIXES) and "." not in iv.text.strip():
             host = cluster_host(name, iv.text.strip())
             if host is not None:
-                port = _int(iv.text.strip().rsplit(":", 1)[1]) if ":" in iv.text else None
-                m.refs.append(_Ref(name, host, "", port, True, iv.text, form="host-port" if port else "host"))
+                port = small_number(iv.text.strip().rsplit(":", 1)[1]) if ":" in iv.text else None
+                m.refs.append(Ref(name, host, "", port, True, iv.text, form="host-port" if port else "host"))
         if iv.unresolved and iv.text.strip() == f"${{{iv.unresolved[0]}}}":
             secrets[name] = {"key": esc_key(m.name, name)}
             m.flag("env-from-esc", f"{name} is ${{{iv.unresolved[0]}}}, a value the deploy shell supplied: it is read "
@@ -115,35 +117,37 @@ def _exact_url(url: re.Match[str], text: str) -> bool:
 
 
 def _ip_env(
-    m: _Mapped, name: str, text: str, url: re.Match[str] | None, exact: bool, ips: list[str],
+    m: Mapped, name: str, text: str, url: re.Match[str] | None, exact: bool, ips: list[str],
     owners: dict[str, str], hosts: dict[str, ComposeFile],
 ) -> str | None:
     """An env value holding IP literals: the value to keep (possibly rewritten), or None when left out."""
-    if all(_local_ip(ip) for ip in ips):
-        m.flag("ip-unresolved", f"{name}={text}: {', '.join(_describe_ip(ip) for ip in ips)}; sophia refuses IP "
+    if all(is_local_ip(ip) for ip in ips):
+        m.flag("ip-unresolved", f"{name}={text}: {', '.join(describe_ip(ip) for ip in ips)}; sophia refuses IP "
                "literals in env, so it was left out: check what the service binds to without it")
         return None
     if url is not None and len(ips) == 1 and url.group(3) == ips[0] and ips[0] in hosts:
-        target = _published_by(hosts[ips[0]], _int(url.group(4) or "") or (443 if url.group(1) == "https" else 80))
+        target = published_by(hosts[ips[0]], small_number(url.group(4) or "") or (443 if url.group(1) == "https" else 80))
         if target is not None:
             svc, container = target
             host_file = hosts[ips[0]]
-            m.refs.append(_Ref(name, svc, url.group(1), container, exact, text, host_file.file,
+            m.refs.append(Ref(name, svc, url.group(1), container, exact, text, host_file.file,
                                path=_carried_path(url, text)))
             m.flag("ip-literal", f"{name}={text}: {ips[0]} is the host of {host_file.file} "
                    f"({host_file.host_ips[ips[0]]}), where port {url.group(4) or 'default'} is published by {svc}: "
                    "it became a reference to that service")
             return text.replace(ips[0], svc, 1)
     for ip in ips:
-        m.flag("ip-unresolved", f"{name}={text}: {ip} is {_owner(ip, owners)}, and no service of the import answers "
+        m.flag("ip-unresolved", f"{name}={text}: {ip} is {ip_owner(ip, owners)}, and no service of the import answers "
                "there: the variable was left out (set the upstream by hand, as a dependency)")
     return None
 
 
-def _command(
-    m: _Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict[str, dict[str, str]], reported: set[str],
+def command_and_args(
+    m: Mapped, raw: dict[str, Any], env: dict[str, str], secrets: dict[str, dict[str, str]], reported: set[str],
     exec_probe: bool,
 ) -> None:
+    """`entrypoint`/`command` -> the container's command and args, unset variables as `$(VAR)`, IP literals
+    rewritten (loopback, bind-all) or the field left out."""
     for key, field_name in (("entrypoint", "command"), ("command", "args")):
         value = raw.get(key)
         if value is None:
@@ -177,7 +181,7 @@ def _command(
                            "left out")
                     dropped = True
                 else:
-                    m.flag("ip-unresolved", f"{key} holds {ip} ({_describe_ip(ip)}); the {key} was left out")
+                    m.flag("ip-unresolved", f"{key} holds {ip} ({describe_ip(ip)}); the {key} was left out")
                     dropped = True
             out.append(text)
         if dropped:

@@ -1,5 +1,5 @@
-"""One compose definition while it is mapped (`_Mapped`, with its flags and notes), what mapping it may
-know about the whole import (`_Context`), and the names and defaults every step shares.
+"""One compose definition while it is mapped (`Mapped`, with its flags and notes), what mapping it may
+know about the whole import (`Context`), and the names and defaults every step shares.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ KNOWN_IMAGES: dict[str, dict[str, Any]] = {
 """Images whose port and role we know when a compose file does not say."""
 
 
-class _Ref(NamedTuple):
+class Ref(NamedTuple):
     """An env value that names another service: a URL, or a bare host in a `*_HOST` variable."""
 
     env: str
@@ -46,7 +46,7 @@ class _Ref(NamedTuple):
 
 
 @dataclass
-class _Mapped:
+class Mapped:
     """One definition after mapping, before merging and dependency resolution."""
 
     src: ComposeService
@@ -56,7 +56,7 @@ class _Mapped:
     entry: dict[str, Any] = field(default_factory=dict)
     flags: list[Flag] = field(default_factory=list)
     notes: list[Note] = field(default_factory=list)
-    refs: list[_Ref] = field(default_factory=list)
+    refs: list[Ref] = field(default_factory=list)
     llm: list[str] = field(default_factory=list)
     depends_on: list[str] = field(default_factory=list)
     host_ports: list[int] = field(default_factory=list)
@@ -91,7 +91,7 @@ class _Mapped:
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
     """What mapping one definition may know about the whole import."""
 
     inferred: dict[str, str]

@@ -12,18 +12,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sophia.importer.addresses import _ip_owners, _scan_ips
+from sophia.importer.addresses import find_ip_owners, note_unused_ips
 from sophia.importer.compose import ComposeFile, ComposeService, collect_defaults, interpolate, scalar
-from sophia.importer.dependencies import _break_cycles, _depends_on, _guard_cluster_addresses, _resolve_dependencies
-from sophia.importer.environment import _command, _environment
-from sophia.importer.mapped import APPLICATION, GPU_POOL, KNOWN_IMAGES, POOL, UNPINNED_TAG, _Context, _Mapped, normalise_name
-from sophia.importer.merging import _make_services, _merge_fragments, _project_registry
-from sophia.importer.ports import _port_clashes, _ports
-from sophia.importer.probes import _healthcheck
+from sophia.importer.dependencies import break_cycles, compose_depends_on, guard_cluster_addresses, resolve_dependencies
+from sophia.importer.environment import command_and_args, env_and_secrets
+from sophia.importer.mapped import APPLICATION, GPU_POOL, KNOWN_IMAGES, POOL, UNPINNED_TAG, Context, Mapped, normalise_name
+from sophia.importer.merging import make_services, merge_fragments, project_registry
+from sophia.importer.ports import flag_port_clashes, service_ports
+from sophia.importer.probes import healthcheck_probes
 from sophia.importer.report import Definition, Report
-from sophia.importer.resources import _gpu, _placement_notes, _replicas, _resources, _security
-from sophia.importer.secrets import _swarm_secrets
-from sophia.importer.volumes import _volumes
+from sophia.importer.resources import flag_privileges, gpu_ask, note_placement, replicas_of, resources_of
+from sophia.importer.secrets import swarm_secrets
+from sophia.importer.volumes import service_volumes
 from sophia.values import IMAGE_REPOSITORY, IMAGE_TAG
 
 NO_PROBE_REASON = "compose gave no healthcheck and no port: imported as it ran there, restarted only when it exits"
@@ -58,12 +58,12 @@ def import_files(files: list[ComposeFile], registry: str | None = None) -> Impor
         for s in f.services:
             collect_defaults(s.raw, defaults)
     inferred = {k: next(iter(v)) for k, v in sorted(defaults.items()) if len(v) == 1}
-    ip_owners = _ip_owners(files)
+    ip_owners = find_ip_owners(files)
     hosts = {ip: f for f in files for ip in f.host_ips}
-    context = _Context(inferred, ip_owners, hosts)
+    context = Context(inferred, ip_owners, hosts)
 
-    mapped: list[_Mapped] = []
-    by_file_defs: dict[str, list[_Mapped]] = {}
+    mapped: list[Mapped] = []
+    by_file_defs: dict[str, list[Mapped]] = {}
     for f in files:
         file_defs = [_map_definition(s, f, context) for s in f.services]
         by_file_defs[f.file] = file_defs
@@ -71,30 +71,30 @@ def import_files(files: list[ComposeFile], registry: str | None = None) -> Impor
 
     services: dict[str, dict[str, Any]] = {}
     tags: dict[str, str] = {}
-    primaries: dict[str, _Mapped] = {}
+    primaries: dict[str, Mapped] = {}
     duplicates: dict[str, list[str]] = {}
     used: set[str] = set()
-    _make_services([m for m in mapped if m.repository is not None], services, tags, primaries, duplicates, used)
+    make_services([m for m in mapped if m.repository is not None], services, tags, primaries, duplicates, used)
 
-    fragments, built = _merge_fragments(mapped, duplicates, final=False)
+    fragments, built = merge_fragments(mapped, duplicates, final=False)
     if built:
-        registry = registry or _project_registry(mapped)
+        registry = registry or project_registry(mapped)
         files_by_name = {f.file: f for f in files}
         for m in built:
             _map_built(m, files_by_name[m.src.file], context, registry)
-        _make_services(built, services, tags, primaries, duplicates, used)
-    fragments += _merge_fragments(mapped, duplicates, final=True)[0]  # fragments of services built from source
+        make_services(built, services, tags, primaries, duplicates, used)
+    fragments += merge_fragments(mapped, duplicates, final=True)[0]  # fragments of services built from source
     for file_defs in by_file_defs.values():
-        _port_clashes(file_defs)
+        flag_port_clashes(file_defs)
 
-    by_file: dict[str, dict[str, _Mapped]] = {}
+    by_file: dict[str, dict[str, Mapped]] = {}
     for m in mapped:
         by_file.setdefault(m.src.file, {})[m.src.name] = m
     for prim in primaries.values():
-        _resolve_dependencies(prim, by_file, services)
-    _break_cycles(primaries, services)
+        resolve_dependencies(prim, by_file, services)
+    break_cycles(primaries, services)
     for name, prim in primaries.items():
-        _guard_cluster_addresses(prim, services[name])
+        guard_cluster_addresses(prim, services[name])
 
     unpinned: dict[str, list[str]] = {}
     definitions: list[Definition] = []
@@ -125,15 +125,15 @@ def import_files(files: list[ComposeFile], registry: str | None = None) -> Impor
                         unpinned=dict(sorted(unpinned.items())), llm_providers=providers)
 
 
-def _map_definition(src: ComposeService, cfile: ComposeFile, ctx: _Context) -> _Mapped:
-    m = _Mapped(src, normalise_name(src.name))
+def _map_definition(src: ComposeService, cfile: ComposeFile, ctx: Context) -> Mapped:
+    m = Mapped(src, normalise_name(src.name))
     raw = src.raw
     m.aliases = _aliases(raw)
     if "image" not in raw or raw.get("image") in (None, ""):
         if raw.get("build") is not None:
             m.build = _describe_build(raw["build"])
-        _volumes(m, raw, cfile)  # host mounts are flagged even when the definition is a fragment or dropped
-        _scan_ips(m, raw, ctx.ip_owners, set())
+        service_volumes(m, raw, cfile)  # host mounts are flagged even when the definition is a fragment or dropped
+        note_unused_ips(m, raw, ctx.ip_owners, set())
         return m  # fragment, twin or built from source: decided once every definition is known
     if "build" in raw:
         m.note("build-ignored", "`build:` ignored; the stated image is deployed")
@@ -142,7 +142,7 @@ def _map_definition(src: ComposeService, cfile: ComposeFile, ctx: _Context) -> _
     return m
 
 
-def _map_built(m: _Mapped, cfile: ComposeFile, ctx: _Context, registry: str | None) -> None:
+def _map_built(m: Mapped, cfile: ComposeFile, ctx: Context, registry: str | None) -> None:
     """A `build:`-only definition that is a service of its own: its image is the one CI builds and pushes.
 
     The image is named by convention, `<registry>/sophia-<service>` (`sophia-` is not doubled), the
@@ -165,7 +165,7 @@ def _map_built(m: _Mapped, cfile: ComposeFile, ctx: _Context, registry: str | No
     _map_body(m, cfile, ctx)
 
 
-def _map_body(m: _Mapped, cfile: ComposeFile, ctx: _Context) -> None:
+def _map_body(m: Mapped, cfile: ComposeFile, ctx: Context) -> None:
     """Everything but the image: ports, volumes, env, secrets, probes, resources, GPUs, placement."""
     src, raw = m.src, m.src.raw
     entry = m.entry
@@ -174,24 +174,24 @@ def _map_body(m: _Mapped, cfile: ComposeFile, ctx: _Context) -> None:
     entry["component"] = known.get("component", "service")
     entry["description"] = f"Imported from {src.file} (compose service {src.name})"
     entry["image"] = {"repository": m.repository}
-    ports = _ports(m, raw, known)
-    scratch, volumes = _volumes(m, raw, cfile)
+    ports = service_ports(m, raw, known)
+    scratch, volumes = service_volumes(m, raw, cfile)
     reported_ips: set[str] = set()
-    env, secrets = _environment(m, raw, ctx.ip_owners, ctx.hosts, reported_ips)
-    _swarm_secrets(m, raw, secrets)
-    probes = _healthcheck(m, raw, ports)
+    env, secrets = env_and_secrets(m, raw, ctx.ip_owners, ctx.hosts, reported_ips)
+    swarm_secrets(m, raw, secrets)
+    probes = healthcheck_probes(m, raw, ports)
     exec_probe = any("exec" in probe for probe in probes.values())
-    _command(m, raw, env, secrets, reported_ips, exec_probe)
+    command_and_args(m, raw, env, secrets, reported_ips, exec_probe)
     if not probes and ports:
         first = next(iter(ports))
         probes = {"liveness": {"tcp": {"port": first}}, "readiness": {"tcp": {"port": first}}}
         m.note("probe-defaulted", f"no health check; a TCP probe on port {first} was written")
-    entry["resources"] = _resources(m, raw)
-    gpu = _gpu(m, raw)
-    entry["replicas"] = _replicas(m, raw)
+    entry["resources"] = resources_of(m, raw)
+    gpu = gpu_ask(m, raw)
+    entry["replicas"] = replicas_of(m, raw)
     entry["placement"] = {"pool": GPU_POOL if gpu else POOL}
-    _placement_notes(m, raw)
-    _security(m, raw)
+    note_placement(m, raw)
+    flag_privileges(m, raw)
     if ports:
         entry["ports"] = ports
     if env:
@@ -213,8 +213,8 @@ def _map_body(m: _Mapped, cfile: ComposeFile, ctx: _Context) -> None:
         entry["type"] = "web" if ports else "worker"
     base_scratch = ["/tmp", *known.get("scratch", [])]
     entry["scratch"] = sorted(dict.fromkeys([*base_scratch, *scratch]))
-    m.depends_on = _depends_on(raw)
-    _scan_ips(m, raw, ctx.ip_owners, reported_ips)
+    m.depends_on = compose_depends_on(raw)
+    note_unused_ips(m, raw, ctx.ip_owners, reported_ips)
 
 
 def _describe_build(value: Any) -> str:
@@ -251,7 +251,7 @@ def _aliases(raw: dict[str, Any]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(normalise_name(n) for n in names))
 
 
-def _image(m: _Mapped, value: Any, inferred: dict[str, str]) -> None:
+def _image(m: Mapped, value: Any, inferred: dict[str, str]) -> None:
     text = scalar(value).text.strip()
     digest = None
     if "@" in text:

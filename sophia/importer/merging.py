@@ -8,19 +8,19 @@ import re
 from collections import Counter
 from typing import Any
 
-from sophia.importer.environment import _env_items
-from sophia.importer.mapped import UNPINNED_TAG, _Mapped, normalise_name
-from sophia.importer.ports import _parse_port
+from sophia.importer.environment import env_items
+from sophia.importer.mapped import UNPINNED_TAG, Mapped, normalise_name
+from sophia.importer.ports import parse_port
 from sophia.importer.secrets import esc_key
 from sophia.values import IMAGE_TAG
 
 
-def _make_services(
-    members_in: list[_Mapped], services: dict[str, dict[str, Any]], tags: dict[str, str],
-    primaries: dict[str, _Mapped], duplicates: dict[str, list[str]], used: set[str],
+def make_services(
+    members_in: list[Mapped], services: dict[str, dict[str, Any]], tags: dict[str, str],
+    primaries: dict[str, Mapped], duplicates: dict[str, list[str]], used: set[str],
 ) -> None:
     """Merge definitions by image repository into services (the first definition with a probe leads)."""
-    groups: dict[str, list[_Mapped]] = {}
+    groups: dict[str, list[Mapped]] = {}
     for m in members_in:
         assert m.repository is not None
         groups.setdefault(m.repository, []).append(m)
@@ -51,7 +51,7 @@ def _make_services(
                 ref["key"] = new + ref["key"][len(old):]
 
 
-def _project_registry(mapped: list[_Mapped]) -> str | None:
+def project_registry(mapped: list[Mapped]) -> str | None:
     """The registry the compose files push their own images to: the one prefix of every image whose
     registry part is a variable (`${DOCKER_REGISTRY:-scoobyjava15}/sophia-ai`), when they agree."""
     prefixes = {m.repository.rsplit("/", 1)[0] for m in mapped
@@ -64,9 +64,9 @@ def is_override_file(file: str) -> bool:
     return bool(re.search(r"(^|[./])override\.ya?ml$", file.rsplit("/", 1)[-1]))
 
 
-def _merge_fragments(
-    mapped: list[_Mapped], duplicates: dict[str, list[str]], *, final: bool
-) -> tuple[list[_Mapped], list[_Mapped]]:
+def merge_fragments(
+    mapped: list[Mapped], duplicates: dict[str, list[str]], *, final: bool
+) -> tuple[list[Mapped], list[Mapped]]:
     """Merge fragments and build-only twins onto the service they belong to; return (fragments, built).
 
     A fragment is a definition without `image:` that is either in an override file (compose merges those
@@ -93,8 +93,8 @@ def _merge_fragments(
                 by_alias.setdefault(alias, set()).add(m.final)
     standalone_builds = {m.name for m in mapped if m.repository is None and m.build is not None
                          and not is_override_file(m.src.file)}
-    merged: list[_Mapped] = []
-    built: list[_Mapped] = []
+    merged: list[Mapped] = []
+    built: list[Mapped] = []
     for m in mapped:
         if m.repository is not None or m.final is not None or m.settled:
             continue
@@ -137,10 +137,10 @@ def _merge_fragments(
 
 def _fragment_settings(raw: dict[str, Any]) -> str:
     parts: list[str] = []
-    env = [k for k, _ in _env_items(raw)]
+    env = [k for k, _ in env_items(raw)]
     if env:
         parts.append("env " + ", ".join(env))
-    ports = [_parse_port(p)[3] for p in raw.get("ports") or []]
+    ports = [parse_port(p)[3] for p in raw.get("ports") or []]
     if ports:
         parts.append("ports " + ", ".join(ports))
     for key in ("command", "entrypoint", "build"):
@@ -149,7 +149,7 @@ def _fragment_settings(raw: dict[str, Any]) -> str:
     return " (" + "; ".join(parts) + ")" if parts else ""
 
 
-def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
+def _unique_name(first: Mapped, repo: str, used: set[str]) -> str:
     candidates = [first.name, normalise_name(repo.rsplit("/", 1)[-1])]
     for c in candidates:
         if c not in used:
@@ -163,7 +163,7 @@ def _unique_name(first: _Mapped, repo: str, used: set[str]) -> str:
     return f"{first.name}-{n}"
 
 
-def _pick_tag(members: list[_Mapped]) -> str:
+def _pick_tag(members: list[Mapped]) -> str:
     real = [m.tag for m in members if m.tag and m.tag != "latest" and IMAGE_TAG.fullmatch(m.tag)]
     if not real:
         return UNPINNED_TAG

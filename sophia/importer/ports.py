@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from sophia.importer.compose import ComposeFile, scalar
-from sophia.importer.mapped import _Mapped
+from sophia.importer.mapped import Mapped
 
 KNOWN_PORTS: dict[int, tuple[str, str]] = {
     5432: ("postgres", "postgresql"),
@@ -20,13 +20,13 @@ KNOWN_PORTS: dict[int, tuple[str, str]] = {
 """Well-known container ports: (port name, URL scheme)."""
 
 
-def _parse_port(item: Any) -> tuple[int | None, str, int | None, str]:
+def parse_port(item: Any) -> tuple[int | None, str, int | None, str]:
     """(container port, protocol, published host port, text) of one `ports:` entry."""
     if isinstance(item, dict):
         target = scalar(item.get("target")).text
         published = scalar(item.get("published")).text if item.get("published") is not None else ""
         proto = scalar(item.get("protocol", "tcp")).text.lower()
-        return _int(target), "UDP" if proto == "udp" else "TCP", _int(published.split("-")[0]), f"{published}:{target}"
+        return small_number(target), "UDP" if proto == "udp" else "TCP", small_number(published.split("-")[0]), f"{published}:{target}"
     text = scalar(item).text
     proto = "TCP"
     if "/" in text:
@@ -35,10 +35,11 @@ def _parse_port(item: Any) -> tuple[int | None, str, int | None, str]:
     parts = text.split(":")
     container = parts[-1].split("-")[0]
     host = parts[-2].split("-")[0] if len(parts) >= 2 else ""
-    return _int(container), proto, _int(host), text
+    return small_number(container), proto, small_number(host), text
 
 
-def _int(text: str) -> int | None:
+def small_number(text: str) -> int | None:
+    """A whole number from 1 to 65535 (a port, a retry count), or None."""
     try:
         value = int(str(text).strip())
     except ValueError:
@@ -46,7 +47,8 @@ def _int(text: str) -> int | None:
     return value if 1 <= value <= 65535 else None
 
 
-def _port_entry(ports: dict[str, dict[str, Any]], port: int, proto: str = "TCP", scheme: str | None = None) -> str:
+def named_port(ports: dict[str, dict[str, Any]], port: int, proto: str = "TCP", scheme: str | None = None) -> str:
+    """The name of `port` among `ports`, added (named after its well-known use) when missing."""
     for name, p in ports.items():
         if p["port"] == port and p.get("protocol", "TCP") == proto:
             return name
@@ -70,24 +72,26 @@ def _port_entry(ports: dict[str, dict[str, Any]], port: int, proto: str = "TCP",
     return name
 
 
-def _ports(m: _Mapped, raw: dict[str, Any], known: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def service_ports(m: Mapped, raw: dict[str, Any], known: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The named ports of a definition, from `ports:` and `expose:` (or its image's well-known port)."""
     ports: dict[str, dict[str, Any]] = {}
     for item in list(raw.get("ports") or []) + list(raw.get("expose") or []):
-        container, proto, host, text = _parse_port(item)
+        container, proto, host, text = parse_port(item)
         if container is None:
             m.note("port-skipped", f"port {text!r} has no usable container port")
             continue
-        _port_entry(ports, container, proto)
+        named_port(ports, container, proto)
         if host is not None and item not in (raw.get("expose") or []):
             m.host_ports.append(host)
     if not ports and known.get("port"):
-        _port_entry(ports, int(known["port"]))
+        named_port(ports, int(known["port"]))
         m.note("port-inferred", f"no ports given; {known['port']} is the image's well-known port")
     return ports
 
 
-def _port_clashes(defs: list[_Mapped]) -> None:
-    seen: dict[int, _Mapped] = {}
+def flag_port_clashes(defs: list[Mapped]) -> None:
+    """Flag host ports two definitions of one file publish."""
+    seen: dict[int, Mapped] = {}
     for d in defs:
         for hp in sorted(set(d.host_ports)):
             other = seen.get(hp)
@@ -98,12 +102,12 @@ def _port_clashes(defs: list[_Mapped]) -> None:
             other.flag("port-clash", f"host port {hp} is also published by {d.src.name}")
 
 
-def _published_by(cfile: ComposeFile, host_port: int) -> tuple[str, int] | None:
+def published_by(cfile: ComposeFile, host_port: int) -> tuple[str, int] | None:
     """The one service of `cfile` publishing `host_port` on its host, and its container port."""
     found: list[tuple[str, int]] = []
     for s in cfile.services:
         for item in s.raw.get("ports") or []:
-            container, _proto, host, _text = _parse_port(item)
+            container, _proto, host, _text = parse_port(item)
             if host == host_port and container is not None:
                 found.append((s.name, container))
     return found[0] if len(found) == 1 else None

@@ -10,8 +10,8 @@ import shlex
 from typing import Any
 
 from sophia.importer.compose import scalar
-from sophia.importer.mapped import _Mapped
-from sophia.importer.ports import _int, _port_entry
+from sophia.importer.mapped import Mapped
+from sophia.importer.ports import named_port, small_number
 from sophia.values import ipv4_literals, replace_ipv4
 
 _SHELL_META = re.compile(r"[|&;<>$`()*?\\\"']")
@@ -32,7 +32,8 @@ def _seconds(value: Any, default: int) -> int:
     return max(1, math.ceil(total))
 
 
-def _healthcheck(m: _Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+def healthcheck_probes(m: Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """Liveness and readiness probes from `healthcheck:`, or none."""
     hc = raw.get("healthcheck")
     if not isinstance(hc, dict) or hc.get("disable") or "test" not in hc:
         return {}
@@ -57,7 +58,7 @@ def _healthcheck(m: _Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any
             hm = re.match(r"^https?://(localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\])(?::([0-9]+))?(/[^\s]*)?$", arg)
             if hm:
                 port = int(hm.group(2) or (443 if arg.startswith("https") else 80))
-                check = {"http": {"path": hm.group(3) or "/", "port": _port_entry(ports, port)}}
+                check = {"http": {"path": hm.group(3) or "/", "port": named_port(ports, port)}}
                 break
     if not check:
         argv = [replace_ipv4(a, "127.0.0.1", "localhost") for a in argv]
@@ -68,7 +69,7 @@ def _healthcheck(m: _Mapped, raw: dict[str, Any], ports: dict[str, dict[str, Any
     probe: dict[str, Any] = dict(check)
     probe["periodSeconds"] = _seconds(hc.get("interval"), 30)
     probe["timeoutSeconds"] = _seconds(hc.get("timeout"), 30)
-    retries = _int(scalar(hc.get("retries")).text) if hc.get("retries") is not None else None
+    retries = small_number(scalar(hc.get("retries")).text) if hc.get("retries") is not None else None
     probe["failureThreshold"] = retries or 3
     start = _seconds(hc.get("start_period"), 0) if hc.get("start_period") is not None else 0
     if start:

@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from sophia.importer.compose import scalar
-from sophia.importer.mapped import _Mapped
+from sophia.importer.mapped import Mapped
 from sophia.values import memory_bytes, millicores
 
 DEFAULT_GPU_MODEL = "GH200"
@@ -43,7 +43,8 @@ def _section(parent: dict[str, Any], key: str) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+def resources_of(m: Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """Requests and limits from `deploy.resources` (or the v2 keys), defaults filled in and noted."""
     deploy = _section(raw, "deploy")
     res = _section(deploy, "resources")
     lim = _section(res, "limits")
@@ -73,7 +74,8 @@ def _resources(m: _Mapped, raw: dict[str, Any]) -> dict[str, dict[str, str]]:
     return {"limits": {k: str(v) for k, v in limits.items()}, "requests": {k: str(v) for k, v in requests.items()}}
 
 
-def _gpu(m: _Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
+def gpu_ask(m: Mapped, raw: dict[str, Any]) -> dict[str, Any] | None:
+    """The whole GPUs a definition asks for, or None (an ambiguous ask is flagged, not imported)."""
     deploy = _section(raw, "deploy")
     res = _section(deploy, "resources")
     counts: list[int] = []
@@ -123,7 +125,7 @@ def _gpu_specs(items: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _gpu_count(m: _Mapped, value: Any, what: str) -> list[int]:
+def _gpu_count(m: Mapped, value: Any, what: str) -> list[int]:
     text = scalar(value).text
     if re.fullmatch(r"[0-9]+", text) and int(text) >= 1:
         return [int(text)]
@@ -132,7 +134,8 @@ def _gpu_count(m: _Mapped, value: Any, what: str) -> list[int]:
     return []
 
 
-def _replicas(m: _Mapped, raw: dict[str, Any]) -> int:
+def replicas_of(m: Mapped, raw: dict[str, Any]) -> int:
+    """Replicas from `deploy.replicas` or `scale`; global mode is one."""
     deploy = _section(raw, "deploy")
     if deploy.get("mode") == "global":
         m.note("global-mode", "deploy.mode global (one per node) imported as 1 replica")
@@ -149,7 +152,8 @@ def _replicas(m: _Mapped, raw: dict[str, Any]) -> int:
     return max(n, 0)
 
 
-def _placement_notes(m: _Mapped, raw: dict[str, Any]) -> None:
+def note_placement(m: Mapped, raw: dict[str, Any]) -> None:
+    """Note swarm placement constraints: a node pool is set by hand."""
     deploy = _section(raw, "deploy")
     placement = _section(deploy, "placement")
     constraints = [str(c) for c in placement.get("constraints") or []]
@@ -157,7 +161,8 @@ def _placement_notes(m: _Mapped, raw: dict[str, Any]) -> None:
         m.note("placement-not-mapped", "swarm constraints " + "; ".join(constraints) + " -> node pool set by hand")
 
 
-def _security(m: _Mapped, raw: dict[str, Any]) -> None:
+def flag_privileges(m: Mapped, raw: dict[str, Any]) -> None:
+    """Flag what pods never get: privileged, host namespaces, added capabilities."""
     if raw.get("privileged"):
         m.flag("privileged", "privileged: true not imported (pods run restricted)")
     for key in ("network_mode", "pid", "ipc"):

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from sophia.importer.compose import Interpolated
-from sophia.importer.mapped import _Mapped
+from sophia.importer.mapped import Mapped
 
 _SENSITIVE = re.compile(
     r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|SECRETS|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|KEY|CREDENTIALS?|DSN)(_|$)"
@@ -45,10 +45,11 @@ def is_weak(value: str) -> bool:
     return low in WEAK_VALUES or "changeme" in low or low.endswith("_password")
 
 
-_URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
+URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
 
 
-def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bool) -> None:
+def flag_secret_values(m: Mapped, name: str, value: Any, iv: Interpolated, creds: bool) -> None:
+    """Flag a sensitive value written literally, or whose default is, and weak values among them."""
     for var, default in iv.defaults:
         if default:
             why = "a well-known weak value" if is_weak(default) else "committed in the file, so known to every reader"
@@ -56,7 +57,7 @@ def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bo
     raw_text = "" if value is None else str(value)
     if "$" in raw_text or not raw_text:
         if creds:
-            url = _URL.match(iv.text.strip())
+            url = URL.match(iv.text.strip())
             password = (url.group(2) or "").split(":", 1)[1] if url else ""
             if password and "${" not in password:
                 m.flag("secret-literal", f"{name}: a URL with a literal password; it became an ESC reference")
@@ -65,14 +66,15 @@ def _secret_flags(m: _Mapped, name: str, value: Any, iv: Interpolated, creds: bo
         return
     m.flag("secret-literal", f"{name} is written literally; it became an ESC reference")
     check = raw_text
-    url = _URL.match(raw_text.strip())
+    url = URL.match(raw_text.strip())
     if url and url.group(2) and ":" in url.group(2):
         check = url.group(2).split(":", 1)[1]
     if is_weak(check):
         m.flag("weak-default", f"{name}: the literal value is a well-known weak value")
 
 
-def _swarm_secrets(m: _Mapped, raw: dict[str, Any], secrets: dict[str, dict[str, str]]) -> None:
+def swarm_secrets(m: Mapped, raw: dict[str, Any], secrets: dict[str, dict[str, str]]) -> None:
+    """Swarm secrets -> ESC references mounted as files where compose mounted them."""
     for item in raw.get("secrets") or []:
         if isinstance(item, dict):
             source = str(item.get("source", ""))

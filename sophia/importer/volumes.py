@@ -7,12 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from sophia.importer.compose import ComposeFile, scalar
-from sophia.importer.mapped import _Mapped, normalise_name
+from sophia.importer.mapped import Mapped, normalise_name
 
 DEFAULT_VOLUME_SIZE = "10Gi"
 
 
-def _volumes(m: _Mapped, raw: dict[str, Any], cfile: ComposeFile) -> tuple[list[str], dict[str, dict[str, Any]]]:
+def service_volumes(m: Mapped, raw: dict[str, Any], cfile: ComposeFile) -> tuple[list[str], dict[str, dict[str, Any]]]:
+    """(scratch paths, persistent volumes) of a definition; host mounts and the Docker socket flagged."""
     scratch: list[str] = []
     volumes: dict[str, dict[str, Any]] = {}
     for item in raw.get("volumes") or []:
