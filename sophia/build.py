@@ -17,17 +17,17 @@ from sophia import capacity, graph
 from sophia.cluster import build_cluster
 from sophia.constructs._base import SophiaConstruct
 from sophia.constructs._workload import SecretItem, WorkloadProps
+from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
-from sophia.constructs.cluster_issuer import AcmeIssuer, AcmeIssuerProps
+from sophia.constructs.esc_secret_store import EscSecretStore, EscSecretStoreProps
 from sophia.constructs.exposure import Exposure, ExposureProps
-from sophia.constructs.external_secret import ServiceSecrets, ServiceSecretsProps
 from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
 from sophia.constructs.namespace import Namespace, NamespaceProps
 from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
 from sophia.constructs.scheduled_job import ScheduledJob, ScheduledJobProps
-from sophia.constructs.secret_store import EscSecretStore, EscSecretStoreProps
+from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
 from sophia.constructs.stateful_service import StatefulService, StatefulServiceProps
 from sophia.constructs.web_service import WebService, WebServiceProps
 from sophia.constructs.worker import Worker, WorkerProps

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels, selector_labels
 from sophia.constructs._workload import container_security, hpa, node_affinity, pdb
-from sophia.constructs.external_secret import ServiceSecrets, ServiceSecretsProps
+from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
 from sophia.model.models import Autoscaling, LlmRouting, Resources
 
 NAME = "llm-gateway"
