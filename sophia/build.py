@@ -26,11 +26,11 @@ from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
 from sophia.constructs.namespace import Namespace, NamespaceProps
 from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
-from sophia.constructs.scheduled_job import ScheduledJob, ScheduledJobProps
+from sophia.constructs.scheduled_job import ScheduledJob
 from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
-from sophia.constructs.stateful_service import StatefulService, StatefulServiceProps
-from sophia.constructs.web_service import WebService, WebServiceProps
-from sophia.constructs.worker import Worker, WorkerProps
+from sophia.constructs.stateful_service import StatefulService
+from sophia.constructs.web_service import WebService
+from sophia.constructs.worker import Worker
 from sophia.errors import CompileError, Problem
 from sophia.model.loader import Env, Platform, Service
 
@@ -43,12 +43,13 @@ TRAEFIK = Peer(
     ports=(),
 )
 
-_WORKLOADS: dict[str, tuple[type[SophiaConstruct], type[WorkloadProps]]] = {
-    "web": (WebService, WebServiceProps),
-    "worker": (Worker, WorkerProps),
-    "stateful": (StatefulService, StatefulServiceProps),
-    "cronjob": (ScheduledJob, ScheduledJobProps),
+_WORKLOADS: dict[str, type[WebService | Worker | StatefulService | ScheduledJob]] = {
+    "web": WebService,
+    "worker": Worker,
+    "stateful": StatefulService,
+    "cronjob": ScheduledJob,
 }
+"""The construct of each workload type; each takes a `WorkloadProps`."""
 
 
 class PlatformTree(SophiaConstruct):
@@ -125,8 +126,7 @@ def _workload_props(env: Env, svc: Service, outgoing: list[graph.Edge]) -> Workl
             relax = tuple(sorted(set(exc.relax)))
             reason = exc.reason
     secrets = tuple(SecretItem(name=k, mount_path=v.mount_path) for k, v in sorted(svc.spec.secrets.items()))
-    _, props_type = _WORKLOADS[svc.spec.type]
-    return props_type(
+    return WorkloadProps(
         name=svc.name,
         namespace=svc.namespace,
         environment=env.name,
@@ -221,8 +221,7 @@ def _environment(root: PlatformTree, env: Env) -> None:
                   props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
         for svc in sorted(by_app[app], key=lambda s: s.name):
             props = _workload_props(env, svc, by_source[svc.name])
-            construct_type, _ = _WORKLOADS[svc.spec.type]
-            construct_type(app_scope, svc.name, folder=folder, props=props)  # type: ignore[call-arg]
+            _WORKLOADS[svc.spec.type](app_scope, svc.name, folder=folder, props=props)
             if svc.spec.expose is not None and env.spec.domain is not None:
                 expose = svc.spec.expose
                 Exposure(app_scope, f"Exposure-{svc.name}", folder=folder, props=ExposureProps(

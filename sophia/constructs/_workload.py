@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -104,6 +105,36 @@ def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
         "apiVersion": "v1",
         "kind": "Service",
         "metadata": p.meta(f"{p.name}-headless" if headless else p.name),
+        "spec": spec,
+    }
+
+
+def companions(p: WorkloadProps, kind: str) -> Iterator[Manifest]:
+    """What stands beside a long-running workload: its ServiceAccount, and its ConfigMap,
+    HorizontalPodAutoscaler (scaling the `kind` named) and PodDisruptionBudget where they apply."""
+    yield service_account(p)
+    for optional in (config_map(p), autoscaler(p, kind), disruption_budget(p)):
+        if optional is not None:
+            yield optional
+
+
+def deployment(p: WorkloadProps) -> Manifest:
+    """A Deployment; GPU pods cannot surge a second pod onto a single-GPU node, so they replace."""
+    spec: dict[str, Any] = {
+        "selector": {"matchLabels": p.selector},
+        "revisionHistoryLimit": 5,
+        "template": pod_template(p),
+    }
+    if p.spec.autoscaling is None:
+        spec["replicas"] = p.spec.replicas
+    if p.gpu_count:
+        spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 0, "maxUnavailable": 1}}
+    else:
+        spec["strategy"] = {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": "25%", "maxUnavailable": 0}}
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": p.meta(annotations=workload_annotations(p)),
         "spec": spec,
     }
 

@@ -8,12 +8,8 @@ from sophia.constructs import _workload as w
 from sophia.constructs._base import SophiaConstruct
 
 
-class ScheduledJobProps(w.WorkloadProps):
-    """Props of a `ScheduledJob` (all fields are those of `WorkloadProps`)."""
-
-
 class ScheduledJob(SophiaConstruct):
-    def __init__(self, scope: Construct, id: str, *, folder: str, props: ScheduledJobProps) -> None:
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: w.WorkloadProps) -> None:
         super().__init__(scope, id)
         self.props = props
         p = props

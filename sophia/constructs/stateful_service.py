@@ -11,10 +11,6 @@ from sophia.constructs import _workload as w
 from sophia.constructs._base import SophiaConstruct
 
 
-class StatefulServiceProps(w.WorkloadProps):
-    """Props of a `StatefulService` (all fields are those of `WorkloadProps`)."""
-
-
 def _claims(p: w.WorkloadProps) -> list[dict[str, Any]]:
     return [
         {
@@ -30,14 +26,12 @@ def _claims(p: w.WorkloadProps) -> list[dict[str, Any]]:
 
 
 class StatefulService(SophiaConstruct):
-    def __init__(self, scope: Construct, id: str, *, folder: str, props: StatefulServiceProps) -> None:
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: w.WorkloadProps) -> None:
         super().__init__(scope, id)
         self.props = props
         p = props
-        self._emit(folder, w.service_account(p))
-        for optional in (w.config_map(p), w.autoscaler(p, "StatefulSet"), w.disruption_budget(p)):
-            if optional is not None:
-                self._emit(folder, optional)
+        for manifest in w.companions(p, "StatefulSet"):
+            self._emit(folder, manifest)
         spec: dict[str, Any] = {
             "serviceName": f"{p.name}-headless",
             "selector": {"matchLabels": p.selector},

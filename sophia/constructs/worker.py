@@ -1,18 +1,19 @@
-"""`Worker`: a background Deployment. It gets a Service only when it declares ports."""
+"""`Worker`: a background Deployment, its ServiceAccount, ConfigMap, HorizontalPodAutoscaler and
+PodDisruptionBudget where they apply, and a Service only when it declares ports."""
 
 from __future__ import annotations
 
+from constructs import Construct
+
 from sophia.constructs import _workload as w
-from sophia.constructs.web_service import WebService
+from sophia.constructs._base import SophiaConstruct
 
 
-class WorkerProps(w.WorkloadProps):
-    """Props of a `Worker` (all fields are those of `WorkloadProps`)."""
-
-
-class Worker(WebService):
-    """The same objects as a `WebService`, less the Service when nothing listens."""
-
-    @staticmethod
-    def _serves(props: w.WorkloadProps) -> bool:
-        return bool(props.spec.ports)
+class Worker(SophiaConstruct):
+    def __init__(self, scope: Construct, id: str, *, folder: str, props: w.WorkloadProps) -> None:
+        super().__init__(scope, id)
+        self.props = props
+        for manifest in (*w.companions(props, "Deployment"), w.deployment(props)):
+            self._emit(folder, manifest)
+        if props.spec.ports:
+            self._emit(folder, w.service(props))
