@@ -128,15 +128,24 @@ _SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|
 _REFERENCE_SUFFIXES = ("_name", "_ref", "_file", "_path", "_dir", "_names", "_refs", "_store", "_key_ref")
 _REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef"}
 """camelCase schema fields that name a secret held elsewhere (ExternalSecret, volumes), not a secret."""
-_WEAK = {
-    "admin", "changeme", "change_me", "change-me", "default", "password", "passw0rd", "secret", "sophia_password",
-    "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres", "minio123", "minioadmin",
-}
+WEAK_PASSWORDS = frozenset({
+    "admin", "changeme", "change_me", "change-me", "default", "password", "passw0rd", "passwd", "pass", "secret",
+    "sophia", "sophia_password", "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres",
+    "minio123", "minioadmin",
+})
+"""Passwords and placeholders every attacker tries first (compared case-insensitively)."""
 _PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 _REVISION_KEYS = {"revision", "targetRevision", "history"}
 _COMMIT = re.compile(r"[0-9a-f]{40}")
 """A git commit id under a revision key is a public name of a commit, not a secret (high entropy though it is)."""
 _MIN_ENTROPY_LENGTH = 20
+
+
+def is_weak_password(value: str) -> bool:
+    """A well-known weak password or placeholder: one of `WEAK_PASSWORDS`, anything holding `changeme`, or
+    `<something>_password`."""
+    low = value.strip().lower()
+    return low in WEAK_PASSWORDS or "changeme" in low or low.endswith("_password")
 
 
 def _camel_to_snake(key: str) -> str:
@@ -216,7 +225,7 @@ def prepare_secret_scanner() -> None:
 def secret_problem(key: str, value: str) -> tuple[str, str] | None:
     """(rule id, message) when a value looks like a secret, a weak default or a placeholder."""
     sensitive = bool(key) and is_sensitive(key)
-    if sensitive and value.strip().lower() in _WEAK:
+    if sensitive and is_weak_password(value):
         return "SOPHIA-SEC-003", f'"{key}" holds the weak default "{value}"'
     if sensitive and _PLACEHOLDER.search(value):
         return "SOPHIA-SEC-004", f'"{key}" holds the placeholder "{value}"'

@@ -1,5 +1,5 @@
-"""The shared value rules (`sophia.values`): which strings hold an IP address, what a quantity is worth,
-which strings are names."""
+"""The shared value rules (`sophia.values`): which strings hold an IP address, which passwords are weak,
+what a quantity is worth, which strings are names."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from sophia.values import (
     IMAGE_TAG,
     host_ips,
     ip_literals,
+    is_weak_password,
     memory_bytes,
     millicores,
     parse_quantity,
@@ -74,6 +75,15 @@ def test_host_ips_leave_out_unspecified_addresses(text: str, hosts: list[str]) -
 
 def test_replace_ipv4_leaves_longer_addresses() -> None:
     assert replace_ipv4("127.0.0.1 127.0.0.12 x127.0.0.1", "127.0.0.1", "localhost") == "localhost 127.0.0.12 x127.0.0.1"
+
+
+@pytest.mark.parametrize(
+    ("value", "weak"),
+    [("changeme", True), (" Admin ", True), ("minioadmin", True), ("sophia", True), ("my-changeme-2", True),
+     ("db_password", True), ("x7#Kq2!vR9", False), ("passwords", False)],
+)
+def test_weak_passwords(value: str, weak: bool) -> None:
+    assert is_weak_password(value) is weak
 
 
 @pytest.mark.parametrize(

@@ -9,16 +9,11 @@ from typing import Any
 
 from sophia.importer.compose import Interpolated
 from sophia.importer.mapped import Mapped
+from sophia.values import is_weak_password
 
 _SENSITIVE = re.compile(
     r"(^|_)(PASSWORD|PASSWD|PASS|PWD|SECRET|SECRETS|TOKEN|API_?KEY|ACCESS_KEY|PRIVATE_KEY|SECRET_KEY|KEY|CREDENTIALS?|DSN)(_|$)"
 )
-
-WEAK_VALUES = frozenset({
-    "changeme", "change-me", "change_me", "admin", "password", "passwd", "secret", "sophia_password", "postgres",
-    "root", "default", "test", "example", "123456", "12345678", "qwerty", "letmein", "sophia", "pass",
-})
-"""Values a password must never have (compared case-insensitively)."""
 
 
 def is_sensitive(name: str) -> bool:
@@ -39,12 +34,6 @@ def esc_key(service: str, name: str) -> str:
     return f"{part(service)}.{part(name)}"
 
 
-def is_weak(value: str) -> bool:
-    """A well-known weak password or placeholder."""
-    low = value.strip().lower()
-    return low in WEAK_VALUES or "changeme" in low or low.endswith("_password")
-
-
 URL = re.compile(r"^(?:jdbc:)?([a-z][a-z0-9+.-]*)://(?:([^@/\s]*)@)?([A-Za-z0-9_.-]+)(?::([0-9]+))?(/[^?#\s]*)?([?#].*)?$")
 
 
@@ -52,7 +41,7 @@ def flag_secret_values(m: Mapped, name: str, value: Any, iv: Interpolated, creds
     """Flag a sensitive value written literally, or whose default is, and weak values among them."""
     for var, default in iv.defaults:
         if default:
-            why = "a well-known weak value" if is_weak(default) else "committed in the file, so known to every reader"
+            why = "a well-known weak value" if is_weak_password(default) else "committed in the file, so known to every reader"
             m.flag("weak-default", f"{name}: the default of ${{{var}}} is {why}; it became an ESC reference")
     raw_text = "" if value is None else str(value)
     if "$" in raw_text or not raw_text:
@@ -61,7 +50,7 @@ def flag_secret_values(m: Mapped, name: str, value: Any, iv: Interpolated, creds
             password = (url.group(2) or "").split(":", 1)[1] if url else ""
             if password and "${" not in password:
                 m.flag("secret-literal", f"{name}: a URL with a literal password; it became an ESC reference")
-                if is_weak(password):
+                if is_weak_password(password):
                     m.flag("weak-default", f"{name}: the password in the URL is a well-known weak value")
         return
     m.flag("secret-literal", f"{name} is written literally; it became an ESC reference")
@@ -69,7 +58,7 @@ def flag_secret_values(m: Mapped, name: str, value: Any, iv: Interpolated, creds
     url = URL.match(raw_text.strip())
     if url and url.group(2) and ":" in url.group(2):
         check = url.group(2).split(":", 1)[1]
-    if is_weak(check):
+    if is_weak_password(check):
         m.flag("weak-default", f"{name}: the literal value is a well-known weak value")
 
 
