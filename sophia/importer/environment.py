@@ -12,7 +12,7 @@ from sophia.importer.addresses import DOCKER_DNS, POD_IP_REF, describe_ip, ip_ow
 from sophia.importer.compose import ComposeFile, Interpolated, interpolate, scalar
 from sophia.importer.mapped import Mapped, Ref
 from sophia.importer.ports import published_by, small_number
-from sophia.importer.secrets import URL, esc_key, flag_secret_values, is_sensitive
+from sophia.importer.secrets import URL, esc_key, flag_secret_values, is_secret_variable
 from sophia.model.models import LLM_VARIABLES, URL_PATH
 from sophia.values import ENV_NAME, HOST_VARIABLE_SUFFIXES, LLM_PROVIDER_KEY, cluster_host, ipv4_literals, replace_ipv4
 
@@ -62,7 +62,7 @@ def env_and_secrets(
             m.llm.append(_LLM_PROVIDERS.get(name.split("_")[0], "openrouter"))
             m.note("llm-key-to-gateway", f"{name} not imported: the service calls the LLM gateway (callsLlm), which holds provider keys")
             continue
-        if is_sensitive(name) or creds:
+        if is_secret_variable(name) or creds:
             secrets[name] = {"key": esc_key(m.name, name)}
             flag_secret_values(m, name, value, iv, creds)
             if url and not ips:
@@ -160,7 +160,7 @@ def command_and_args(
             text = iv.text
             for var in iv.unresolved:
                 text = text.replace(f"${{{var}}}", f"$({var})")
-                if is_sensitive(var):
+                if is_secret_variable(var):
                     secrets.setdefault(var, {"key": esc_key(m.name, var)})
                     m.note("command-secret", f"{key} uses ${{{var}}}: taken from ESC {esc_key(m.name, var)} as $({var})")
                 elif var not in env and var not in secrets:

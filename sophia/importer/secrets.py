@@ -16,8 +16,10 @@ _SENSITIVE = re.compile(
 )
 
 
-def is_sensitive(name: str) -> bool:
-    """Whether an env var name looks like it holds a secret (a `*_FILE` path does not)."""
+def is_secret_variable(name: str) -> bool:
+    """Whether the importer reads a variable from ESC: its name has a word of a secret (`DB_PASSWORD`,
+    `SENTRY_DSN`, `ENCRYPTION_KEY`; a `*_FILE` path is not one). Wider than `values.is_sensitive`, which
+    judges a value already written: what the import moves to ESC never needs judging again."""
     upper = name.upper()
     if upper.endswith("_FILE"):
         return False
