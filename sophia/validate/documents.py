@@ -358,16 +358,3 @@ def _documents_with_lines(file: str) -> list[Any] | None:
         return list(load_documents(load_text(Path(file).read_bytes(), max_bytes=MAX_FILE_BYTES)))
     except (OSError, YamlProblem):
         return None
-
-
-def iter_strings(value: Any, path: FieldPath = ()) -> Iterator[tuple[FieldPath, str]]:
-    """Every string leaf of a YAML value with its path, depth first, without recursion."""
-    stack: list[tuple[FieldPath, Any]] = [(path, value)]
-    while stack:
-        here, item = stack.pop()
-        if isinstance(item, str):
-            yield here, item
-        elif isinstance(item, dict):
-            stack.extend(((*here, str(k)), v) for k, v in reversed(item.items()))
-        elif isinstance(item, list):
-            stack.extend(((*here, i), v) for i, v in reversed(list(enumerate(item))))
