@@ -124,6 +124,18 @@ def cluster_host(var: str, value: str, namespaces: frozenset[str] = frozenset())
 FieldPath = tuple[str | int, ...]
 """Where a value sits: mapping keys and list indexes, from the top of the document."""
 
+
+def dotted(path: FieldPath) -> str:
+    """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
 _SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|credential|access_?key|auth_?key")
 _REFERENCE_SUFFIXES = ("_name", "_ref", "_file", "_path", "_dir", "_names", "_refs", "_store", "_key_ref")
 _REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef"}

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from sophia.errors import Problem
 from sophia.model.yamlsafe import Document
+from sophia.values import dotted
 
 
 @dataclass
@@ -19,16 +20,6 @@ class Source:
 
     file: str
     doc: Document
-
-
-def _dotted(loc: tuple[str | int, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
@@ -42,7 +33,7 @@ class Collector:
         self.problems: list[Problem] = []
 
     def add(self, file: str, line: int | None, path: tuple[str | int, ...], message: str, hint: str = "") -> None:
-        self.problems.append(Problem(file, line, _dotted(path), message, hint))
+        self.problems.append(Problem(file, line, dotted(path), message, hint))
 
     def pydantic(
         self,

@@ -26,8 +26,9 @@ from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from typing import Any
 
+from sophia.values import FieldPath
+
 from . import cel
-from .report import FieldPath
 
 OBJECT_META = "https://kubernetes.io/api/_definitions.json#/$defs/io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
 _SKIPPED = {

@@ -22,8 +22,9 @@ from typing import Any
 import yaml
 
 from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
+from sophia.values import FieldPath
 
-from .report import FieldPath, Finding, with_line
+from .report import Finding, with_line
 from .settings import MAX_FILE_BYTES, YAML_SUFFIXES
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -14,8 +14,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from sophia.values import FieldPath
+
 from .documents import Loaded, Resource, locate, read_paths
-from .report import FieldPath, Finding, Report, make_report
+from .report import Finding, Report, make_report
 from .rule import PolicyContext, Rule
 from .rules_objects import RULES as OBJECT_RULES
 from .rules_pods import RULES as POD_RULES

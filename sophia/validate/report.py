@@ -7,20 +7,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-FieldPath = tuple[str | int, ...]
+from sophia.values import FieldPath, dotted
+
 ResourceId = tuple[str, int]
 """(file, document number); document 0 stands for a whole file that could not be read."""
-
-
-def dotted(path: FieldPath) -> str:
-    """`("spec", "containers", 0, "image")` -> `spec.containers[0].image`."""
-    text = ""
-    for part in path:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else part
-    return text
 
 
 @dataclass(frozen=True)

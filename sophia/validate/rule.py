@@ -10,8 +10,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sophia.values import FieldPath
+
 from .documents import Resource
-from .report import FieldPath
 
 Violation = tuple[Resource, FieldPath, str]
 

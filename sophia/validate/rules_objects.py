@@ -6,8 +6,9 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+from sophia.values import FieldPath
+
 from .documents import Resource
-from .report import FieldPath
 from .rule import PolicyContext, Rule, Violation, per_resource
 from .rules_pods import pod_template
 from .settings import YAML_SUFFIXES

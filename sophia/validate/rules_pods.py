@@ -6,8 +6,9 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from sophia.values import FieldPath
+
 from .documents import Resource
-from .report import FieldPath
 from .rule import Rule, per_resource
 
 _TEMPLATE_PATHS: dict[str, FieldPath] = {

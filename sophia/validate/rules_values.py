@@ -10,10 +10,9 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sophia.values import host_ips, keyed_strings, secret_problem
+from sophia.values import FieldPath, host_ips, keyed_strings, secret_problem
 
 from .documents import Resource
-from .report import FieldPath
 from .rule import Rule, per_resource
 
 _IP_BLOCK_KEYS = {"cidr", "except"}
