@@ -18,8 +18,11 @@ Layers, lowest first. A module may import its own layer and the layers below it,
 * checks -- `validate/`, `diff/`, `importer/` and `freshness` (`sophia check`: a fresh compile
   against dist/) stand beside the pipeline: each may import any layer above, none imports another
   check, and nothing below imports them.
+* day two -- `promote/` (`sophia release set`, `promote`, `rollback`): edits the environment files,
+  synthesizes through the pipeline and prints the `diff` it made, so it sits above the checks.
 * entry -- `cli`, `cdk8s_app` (the body of main.py), `__main__`: the entry points, on top. (The
-  CLI also loads the checks' commands by name, with importlib: those are not `import` statements.)
+  CLI also loads the other packages' commands by name, with importlib: those are not `import`
+  statements.)
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("render", ("sophia.render", "sophia.reports")),
     ("write", ("sophia.write", "sophia.pipeline")),
     ("checks", ("sophia.validate", "sophia.diff", "sophia.importer", "sophia.freshness")),
+    ("day two", ("sophia.promote",)),
     ("entry", ("sophia.cli", "sophia.cdk8s_app", "sophia.__main__")),
 )
 CHECKS = "checks"
