@@ -18,6 +18,7 @@ from sophia.cluster import build_cluster
 from sophia.constructs._base import SophiaConstruct
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
+from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
 from sophia.constructs.esc_secret_store import EscSecretStore, EscSecretStoreProps
@@ -215,7 +216,7 @@ def _environment(root: PlatformTree, env: Env) -> None:
     for app in sorted(by_app):
         folder = f"{env.name}/{app}"
         namespace = env.spec.namespaces[app]
-        app_scope = SophiaConstruct(scope, app)
+        app_scope = ApplicationChart(scope, app, folder=folder, namespace=namespace)
         exposed = env.spec.tls is not None and any(s.spec.expose for s in by_app[app])
         Namespace(app_scope, "Namespace", folder=folder,
                   props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
@@ -248,12 +249,15 @@ def _environment(root: PlatformTree, env: Env) -> None:
         if gateway is not None and gateway.application == app and env.spec.esc is not None:
             _llm_gateway(app_scope, env, folder, callers)
 
+    platform_folder = f"{env.name}/{PLATFORM_FOLDER}"
+    if env.spec.tls is not None or env.spec.esc is not None:  # the folder the platform Application syncs
+        platform = ApplicationChart(scope, PLATFORM_FOLDER, folder=platform_folder, namespace=_platform_namespace(env))
     if env.spec.tls is not None:
-        AcmeIssuer(scope, "AcmeIssuer", folder=f"{env.name}/{PLATFORM_FOLDER}", props=AcmeIssuerProps(
+        AcmeIssuer(platform, "AcmeIssuer", folder=platform_folder, props=AcmeIssuerProps(
             name=_issuer_name(env), environment=env.name, email=env.spec.tls.email, server=env.spec.tls.acme,
         ))
     if env.spec.esc is not None:
-        EscSecretStore(scope, "EscSecretStore", folder=f"{env.name}/{PLATFORM_FOLDER}", props=EscSecretStoreProps(
+        EscSecretStore(platform, "EscSecretStore", folder=platform_folder, props=EscSecretStoreProps(
             name=_store_name(env),
             environment=env.name,
             esc=env.spec.esc,
@@ -262,7 +266,12 @@ def _environment(root: PlatformTree, env: Env) -> None:
     _argocd(scope, env, sorted(by_app), app_waves)
 
 
-def _llm_gateway(scope: SophiaConstruct, env: Env, folder: str, callers: list[str]) -> None:
+def _platform_namespace(env: Env) -> str:
+    """The namespace the platform Application deploys to (its objects are cluster-scoped)."""
+    return env.spec.esc.token_secret.namespace if env.spec.esc else "cert-manager"
+
+
+def _llm_gateway(scope: ApplicationChart, env: Env, folder: str, callers: list[str]) -> None:
     gateway = env.spec.llm_gateway
     assert gateway is not None and env.spec.esc is not None
     pool = env.cluster.spec.node_pools[gateway.placement.pool]
@@ -292,11 +301,12 @@ def _llm_gateway(scope: SophiaConstruct, env: Env, folder: str, callers: list[st
     ))
 
 
-def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, int]) -> None:
+def _argocd(env_scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, int]) -> None:
     folder = f"{env.name}/{ARGOCD_FOLDER}"
     spec = env.spec
     project = f"sophia-{env.name}"
     argo_ns = spec.argocd.namespace
+    scope = ApplicationChart(env_scope, ARGOCD_FOLDER, folder=folder, namespace=argo_ns)
     namespaces = sorted({spec.namespaces[a] for a in apps} | {argo_ns}
                         | ({spec.esc.token_secret.namespace} if spec.esc else set())
                         | ({"cert-manager"} if spec.tls and not spec.esc else set()))
@@ -331,7 +341,7 @@ def _argocd(scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[str, 
             name=f"{env.name}-{PLATFORM_FOLDER}",
             component="argocd-platform",
             path=f"{base}/{env.name}/{PLATFORM_FOLDER}",
-            dest_namespace=spec.esc.token_secret.namespace if spec.esc else "cert-manager",
+            dest_namespace=_platform_namespace(env),
             wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from sophia.constructs._base import SophiaConstruct
+from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
@@ -36,9 +37,10 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     if source is None:
         return
     name = cluster.metadata.name
-    scope = SophiaConstruct(root, f"cluster-{name}")
+    cluster_scope = SophiaConstruct(root, f"cluster-{name}")
     base = f"{CLUSTERS_FOLDER}/{name}"
     argo_ns = cluster.spec.argocd.namespace
+    scope = ApplicationChart(cluster_scope, "argocd", folder=f"{base}/argocd", namespace=argo_ns)
     project = f"cluster-{name}"
     addons = cluster.spec.addons
     repos = {source.repo_url} | {_repository(addon) for addon in addons.values()}
@@ -59,7 +61,8 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         ArgoApplication(scope, f"addon-{addon_name}", folder=f"{base}/argocd", props=_addon_props(addon_name, addon, common))
     path = source.path.rstrip("/")
     if any(pool.gpu for pool in cluster.spec.node_pools.values()):
-        NvidiaRuntimeClass(scope, "runtime-class", folder=f"{base}/runtime", props=NvidiaRuntimeClassProps())
+        runtime = ApplicationChart(cluster_scope, "runtime", folder=f"{base}/runtime", namespace=argo_ns)
+        NvidiaRuntimeClass(runtime, "runtime-class", folder=f"{base}/runtime", props=NvidiaRuntimeClassProps())
         ArgoApplication(scope, "runtime", folder=f"{base}/argocd", props=ArgoApplicationProps(
             **common,
             name=f"cluster-{name}-runtime",

@@ -27,7 +27,7 @@ def compile_platform(platform: Platform) -> dict[str, str]:
 
     app = cdk8s.App()
     root = build(platform, app)
-    files = render(root)
+    files = render(root, app.charts)
     files.update(reports(platform))
     return dict(sorted(files.items()))
 

@@ -3,8 +3,9 @@
 Each construct crosses into the jsii runtime exactly once (when it is created, so it takes its
 place in the construct tree). Its Kubernetes objects are built as plain Python dicts on the
 Python side and rendered to text as they are emitted; `sophia.render` collects the texts without
-another crossing. This keeps synth time
-linear and close to the cost of writing YAML (see ARCHITECTURE.md, "Speed").
+another crossing. This keeps synth time linear and close to the cost of writing YAML (see
+ARCHITECTURE.md, "Speed"). `RenderedNode` is the Python side of that tree: sophia's constructs
+and the application charts (`application_chart.ApplicationChart`) are its nodes.
 """
 
 from __future__ import annotations
@@ -25,15 +26,39 @@ SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=
 """On objects of add-on CRDs: Argo CD may sync them before the add-on's CRD exists, then retries."""
 
 
-class SophiaConstruct(Construct):
+class RenderedNode:
+    """A node of the Python-side tree: the texts it rendered, and its children that are nodes too."""
+
+    _rendered: list[tuple[str, str]]
+    _sophia_children: list[RenderedNode]
+
+    def _attach(self, scope: object) -> None:
+        """Start empty and join `scope`'s children (called once, from the construct's __init__)."""
+        self._rendered = []
+        self._sophia_children = []
+        if isinstance(scope, RenderedNode):
+            scope._sophia_children.append(self)
+
+    def drain_rendered(self) -> Iterator[tuple[str, str]]:
+        """Every (path, text) of this node and its children, in creation order, released as yielded."""
+        rendered, self._rendered = self._rendered, []
+        yield from rendered
+        for child in self._sophia_children:
+            yield from child.drain_rendered()
+
+    def nodes(self) -> Iterator[RenderedNode]:
+        """This node and every node below it, depth first."""
+        yield self
+        for child in self._sophia_children:
+            yield from child.nodes()
+
+
+class SophiaConstruct(RenderedNode, Construct):
     """A construct whose Kubernetes objects are plain dicts, rendered to text as they are emitted."""
 
     def __init__(self, scope: Construct, id: str) -> None:
         super().__init__(scope, id)
-        self._rendered: list[tuple[str, str]] = []
-        self._sophia_children: list[SophiaConstruct] = []
-        if isinstance(scope, SophiaConstruct):
-            scope._sophia_children.append(self)
+        self._attach(scope)
 
     def _emit(self, folder: str, manifest: Manifest) -> None:
         """Add one Kubernetes object, written under `folder` (relative to dist/) as `<Kind>-<name>.yaml`.
@@ -41,17 +66,11 @@ class SophiaConstruct(Construct):
         The object is rendered now and only its text is kept: a large synth never holds every
         object as dicts at once (the dicts are several times the size of their text).
         """
-        self._rendered.append((f"{folder}/{_file_name(manifest)}", yamlout.dump(manifest)))
-
-    def drain_rendered(self) -> Iterator[tuple[str, str]]:
-        """Every (path, text) of this construct and its sophia children, in creation order, released as yielded."""
-        rendered, self._rendered = self._rendered, []
-        yield from rendered
-        for child in self._sophia_children:
-            yield from child.drain_rendered()
+        self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest)))
 
 
-def _file_name(manifest: Manifest) -> str:
+def file_name(manifest: Manifest) -> str:
+    """`<Kind>-<name>.yaml`: one object per file, named after the object."""
     return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
 
 
