@@ -225,6 +225,15 @@ def _parse(src: _Source, col: _Collector) -> m.Model | None:
         return None
 
 
+NAME_LIMITS: dict[str, tuple[int, str]] = {
+    "cronjob": (52, "Kubernetes names each run's Job <name>-<minutes since epoch>, and a Job's name is at most 63 "
+                    "characters; choose a shorter name"),
+    "stateful": (52, "the StatefulSet's headless Service is <name>-headless (at most 63 characters) and Kubernetes "
+                     "labels each pod with <name>-<revision hash> (at most 63); choose a shorter name"),
+}
+"""Service types whose objects' names Kubernetes derives longer names from: (most characters, why)."""
+MAX_HOST = 253
+
 LLM_KEY_NAMES = re.compile(r"^(OPENAI|ANTHROPIC|OPENROUTER|GROQ|MISTRAL|TOGETHER|PERPLEXITY|COHERE|GEMINI|GOOGLE_AI|DEEPSEEK|XAI)_API_KEY$")
 RESERVED_APPLICATIONS = {"argocd", "platform"}
 RESERVED_ENVIRONMENTS = {"clusters"}
@@ -330,6 +339,12 @@ def load(root: str | os.PathLike[str]) -> Platform:
             base_specs[name] = m.ServiceSpec.model_validate(raw)
         except ValidationError as exc:
             col.pydantic(exc, lambda loc, p=prefix: (cat_src.file, cat_src.doc.line_of((*p, *loc))), prefix, m.ServiceSpec)
+            continue
+        limit = NAME_LIMITS.get(base_specs[name].type)
+        if limit is not None and len(name) > limit[0]:
+            col.add(cat_src.file, cat_src.doc.line_of(prefix), prefix,
+                    f"{name!r} is {len(name)} characters: a {base_specs[name].type} service's name is at most {limit[0]}",
+                    limit[1])
 
     envs: dict[str, Env] = {}
     for env_name, (env_src, env) in sorted(by_kind["Environment"].items()):
@@ -473,6 +488,13 @@ def _resolve_env(
             file, line = locate(("expose",))
             col.add(file, line, (*prefix, "expose"), f"{name} is exposed but the environment has no domain and tls",
                     "set spec.domain and spec.tls (ACME e-mail) in the environment file, or remove expose")
+        elif svc_spec.expose is not None and spec.domain is not None:
+            exposed = f"{svc_spec.expose.host}.{spec.domain}"
+            if len(exposed) > MAX_HOST:
+                file, line = locate(("expose", "host"))
+                col.add(file, line, (*prefix, "expose", "host"),
+                        f"host {exposed!r} is {len(exposed)} characters, more than the {MAX_HOST} of a DNS name (Ingress host)",
+                        "choose a shorter expose.host or spec.domain")
         if svc_spec.calls_llm and gateway is None:
             file, line = locate(("callsLlm",))
             col.add(file, line, (*prefix, "callsLlm"), "callsLlm is set but the environment has no llmGateway",
