@@ -22,7 +22,7 @@ import yaml
 from conftest import REPO, known_defect
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from strategies import mutations, platforms, write_folder
+from strategies import EXTREME, mutations, platforms, write_folder
 
 from sophia.errors import SophiaError, SpecError
 from sophia.pipeline import compile_tree
@@ -101,6 +101,40 @@ def test_valid_platforms_compile_and_validate() -> None:
 
     run()
     print(f"\ntest_valid_platforms_compile_and_validate: {ran['examples']} examples, {ran['validated']} validated")
+    assert ran["examples"] > 0
+
+
+def test_platforms_at_the_model_limits_compile_to_what_the_api_server_accepts() -> None:
+    """Longest names (63; 52 for cronjobs and stateful services), 128-character tags starting with `_`,
+    15-character port names, 253-character env vars, a 253-character exposed host, scratch paths that
+    clean to the same volume name: whatever the model accepts compiles to objects the API server accepts."""
+    from sophia.validate.apiserver import api_problems
+    from sophia.validate.documents import read_paths
+    from sophia.validate.report import dotted
+
+    ran: Counter[str] = Counter()
+
+    @_settings(max(5, EXAMPLES // 20))
+    @given(platforms(EXTREME))
+    def run(files: dict[str, str]) -> None:
+        ran["examples"] += 1
+        with tempfile.TemporaryDirectory() as tmp:
+            env = write_folder(files, Path(tmp, "environments"))
+            try:
+                out = compile_tree(env)
+            except SophiaError as exc:
+                pytest.fail(f"a valid folder was refused:\n{exc.render()}\n\n" + "\n".join(f"--- {k}\n{v}" for k, v in files.items()))
+            dist = Path(tmp, "dist")
+            _write_output(out, dist)
+            found = [(r.file, r.kind, dotted(path), message) for r in read_paths([dist]).resources
+                     for path, message, warning in api_problems(r)
+                     if not known_defect({"rule": "API-WARNING" if warning else "API", "kind": r.kind, "message": message})]
+            assert not found, "\n".join(" ".join(f) for f in found[:10])
+            ran["objects"] += len(out)
+
+    run()
+    print(f"\ntest_platforms_at_the_model_limits_compile_to_what_the_api_server_accepts: {ran['examples']} examples, "
+          f"{ran['objects']} files")
     assert ran["examples"] > 0
 
 
