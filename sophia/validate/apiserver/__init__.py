@@ -19,44 +19,54 @@ an object it accepts.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from ..documents import Resource
-from . import meta, network, objects, workloads
-from .formats import Problem
+if TYPE_CHECKING:  # the package imports nothing more: the model reads CronJob schedules with `cron`
+    from ..documents import Resource
+    from .formats import Problem
 
-__all__ = ["Problem", "api_problems"]
+__all__ = ["api_problems"]
 
-Check = Callable[[dict[str, Any]], Iterator[Problem]]
+Check = Callable[[dict[str, Any]], Iterator["Problem"]]
 
-_CHECKS: dict[tuple[str, str], Check] = {
-    ("", "Pod"): workloads.pod,
-    ("apps", "Deployment"): workloads.deployment,
-    ("apps", "ReplicaSet"): workloads.replica_set,
-    ("apps", "DaemonSet"): workloads.daemon_set,
-    ("apps", "StatefulSet"): workloads.stateful_set,
-    ("batch", "Job"): workloads.job,
-    ("batch", "CronJob"): workloads.cron_job,
-    ("", "Service"): network.service,
-    ("networking.k8s.io", "NetworkPolicy"): network.network_policy,
-    ("networking.k8s.io", "Ingress"): network.ingress,
-    ("policy", "PodDisruptionBudget"): objects.disruption_budget,
-    ("autoscaling", "HorizontalPodAutoscaler"): objects.autoscaler,
-    ("", "PersistentVolumeClaim"): objects.claim,
-    ("", "ConfigMap"): objects.config,
-    ("", "Secret"): objects.config,
-    ("node.k8s.io", "RuntimeClass"): objects.runtime_class,
-}
+
+@cache
+def _checks() -> dict[tuple[str, str], Check]:
+    """Each kind's own rules, by (API group, kind); imported on first use, so that the model can use
+    `cron` (CronJob schedules) without loading every rule."""
+    from . import network, objects, workloads
+
+    return {
+        ("", "Pod"): workloads.pod,
+        ("apps", "Deployment"): workloads.deployment,
+        ("apps", "ReplicaSet"): workloads.replica_set,
+        ("apps", "DaemonSet"): workloads.daemon_set,
+        ("apps", "StatefulSet"): workloads.stateful_set,
+        ("batch", "Job"): workloads.job,
+        ("batch", "CronJob"): workloads.cron_job,
+        ("", "Service"): network.service,
+        ("networking.k8s.io", "NetworkPolicy"): network.network_policy,
+        ("networking.k8s.io", "Ingress"): network.ingress,
+        ("policy", "PodDisruptionBudget"): objects.disruption_budget,
+        ("autoscaling", "HorizontalPodAutoscaler"): objects.autoscaler,
+        ("", "PersistentVolumeClaim"): objects.claim,
+        ("", "ConfigMap"): objects.config,
+        ("", "Secret"): objects.config,
+        ("node.k8s.io", "RuntimeClass"): objects.runtime_class,
+    }
 
 
 def api_problems(resource: Resource) -> Iterator[Problem]:
     """(field path, message, is_warning) for every rule the API server would apply to `resource`."""
+    from . import meta
+
     data = resource.data
     if not isinstance(data, dict) or not resource.kind or not resource.api_version:
         return
     group = resource.api_version.rpartition("/")[0]
     problems = list(meta.object_meta(data.get("metadata"), resource.api_version, resource.kind))
-    check = _CHECKS.get((group, resource.kind))
+    check = _checks().get((group, resource.kind))
     if check is not None:
         problems.extend(check(data))
     errors = [p for p in problems if not p[2]]
