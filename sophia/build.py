@@ -15,7 +15,7 @@ from constructs import Construct
 
 from sophia import capacity, graph
 from sophia.cluster import build_cluster
-from sophia.constructs._base import SophiaConstruct
+from sophia.constructs._base import SophiaConstruct, selector_pairs
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
 from sophia.constructs.application_chart import ApplicationChart
@@ -150,7 +150,7 @@ def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], 
 
     def peer(other: str, ports: list[tuple[str, int]]) -> Peer:
         o = env.services[other]
-        labels = (("app.kubernetes.io/instance", f"{other}-{env.name}"), ("app.kubernetes.io/name", other))
+        labels = selector_pairs(name=other, instance=f"{other}-{env.name}")
         return Peer(namespace=o.namespace, labels=labels, ports=tuple(sorted(set(ports))))
 
     incoming: dict[str, list[tuple[str, int]]] = defaultdict(list)
@@ -182,7 +182,7 @@ def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], 
 
 
 def _gateway_selector(env: Env) -> tuple[tuple[str, str], ...]:
-    return (("app.kubernetes.io/instance", f"{GATEWAY}-{env.name}"), ("app.kubernetes.io/name", GATEWAY))
+    return selector_pairs(name=GATEWAY, instance=f"{GATEWAY}-{env.name}")
 
 
 def _issuer_name(env: Env) -> str:
@@ -289,8 +289,8 @@ def _llm_gateway(scope: ApplicationChart, env: Env, folder: str, callers: list[s
     ingress = []
     for caller in callers:
         c = env.services[caller]
-        ingress.append(Peer(namespace=c.namespace, labels=(("app.kubernetes.io/instance", f"{caller}-{env.name}"),
-                                                            ("app.kubernetes.io/name", caller)), ports=(("TCP", PROXY_PORT),)))
+        ingress.append(Peer(namespace=c.namespace, labels=selector_pairs(name=caller, instance=f"{caller}-{env.name}"),
+                            ports=(("TCP", PROXY_PORT),)))
     NetworkAccess(scope, f"NetworkAccess-{GATEWAY}", folder=folder, props=NetworkAccessProps(
         name=GATEWAY,
         namespace=props.namespace,

@@ -10,7 +10,7 @@ overrides. `mutations()` turns such a folder into a broken (or still valid) one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 from hypothesis import strategies as st
@@ -30,6 +30,54 @@ paths = st.from_regex(r"/[a-z]{1,8}(/[a-z0-9]{1,6}){0,2}", fullmatch=True)
 cpus = st.sampled_from(["50m", "100m", "250m", "500m", "1", "2"])
 memories = st.sampled_from(["64Mi", "128Mi", "512Mi", "1Gi", "2Gi"])
 tags = st.from_regex(r"[0-9]{4}\.[0-9]{2}\.[0-9]{2}(-rc[0-9])?", fullmatch=True)
+
+
+_WORDS = ["sophia", "service", "api", "worker", "data", "gateway", "batch", "report", "cache", "queue", "stream",
+          "search", "index", "store", "model", "vector", "2", "v3"]
+
+
+def _long_names(low: int, high: int) -> st.SearchStrategy[str]:
+    """DNS-1035 labels of `low` to `high` characters (the model's `Name` allows 63), made of words: random
+    letters would look like secrets to the literal check."""
+    return st.builds(
+        lambda words, size: "-".join(["x", *words])[:size].rstrip("-"),
+        st.lists(st.sampled_from(_WORDS), min_size=20, max_size=30),
+        st.integers(low, high),
+    ).filter(lambda n: low <= len(n) <= high and n not in RESERVED)
+
+
+class Shape(NamedTuple):
+    """The strategies one platform is drawn from: ordinary values, or values at the model's limits."""
+
+    names: st.SearchStrategy[str]
+    short_names: st.SearchStrategy[str]
+    """Names of cronjob and stateful services (the loader allows them 52 characters)."""
+    ports: st.SearchStrategy[str]
+    env_vars: st.SearchStrategy[str]
+    tags: st.SearchStrategy[str]
+    paths: st.SearchStrategy[str]
+    egress: st.SearchStrategy[str]
+    extreme: bool
+
+
+ORDINARY = Shape(names, names, port_names, env_names, tags, paths, st.just("partner"), False)
+EXTREME = Shape(
+    names=_long_names(56, 63),
+    short_names=_long_names(48, 52),
+    # IANA service names: 15 characters, no "--", a letter
+    ports=st.from_regex(r"[a-z]([a-z0-9]{0,2}-?){0,4}[a-z0-9]{1,3}", fullmatch=True).filter(lambda p: len(p) <= 15 and "--" not in p),
+    env_vars=st.integers(200, 253).map(lambda n: ("V" + "A" * n)[:n]) | env_names,
+    # the model's tags: 128 characters, the first may be '_', any may be '.' or '-'
+    tags=st.builds(
+        lambda first, parts, size: (first + "".join(parts))[:size],
+        st.sampled_from(["_", "v", "1"]),
+        st.lists(st.sampled_from(["1", ".0", "-rc", "_build", ".", "-", "_", "2026"]), min_size=40, max_size=60),
+        st.integers(60, 128),
+    ) | st.sampled_from(["_1.0", "_", "1.0.", "v1-", "1__"]),
+    paths=st.sampled_from(["/tmp", "/Tmp", "/a_b", "/a-b", "/données", "/", "/" + "x" * 70, "/cache/./x"]),
+    egress=_long_names(50, 56),
+    extreme=True,
+)
 
 
 def _resources(draw: st.DrawFn) -> dict[str, Any]:
@@ -53,14 +101,15 @@ def _probe(draw: st.DrawFn, ports: list[str]) -> dict[str, Any]:
     return probe
 
 
-def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str, dict[str, Any]], gpu_model: str) -> dict[str, Any]:
+def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str, dict[str, Any]], gpu_model: str,
+             shape: Shape = ORDINARY) -> dict[str, Any]:
     svc: dict[str, Any] = {"type": kind, "application": app, "image": {"repository": f"example/{name}"}}
     if draw(st.booleans()):
-        svc["component"] = draw(names)
+        svc["component"] = draw(shape.names)
     if draw(st.booleans()):
         svc["description"] = f"the {name} service"
     n_ports = draw(st.integers(1 if kind == "web" else 0, 2))
-    port_list = draw(st.lists(port_names, min_size=n_ports, max_size=n_ports, unique=True))
+    port_list = draw(st.lists(shape.ports, min_size=n_ports, max_size=n_ports, unique=True))
     numbers = draw(st.lists(st.integers(1024, 65535), min_size=n_ports, max_size=n_ports, unique=True))
     ports = {}
     for pname, number in zip(port_list, numbers, strict=True):
@@ -75,7 +124,7 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
         probes = {p: _probe(draw, port_list) for p in ("liveness", "readiness", "startup") if p != "startup" or draw(st.booleans())}
         svc["probes"] = probes
     svc["resources"] = _resources(draw)
-    env = draw(st.dictionaries(env_names, env_values, max_size=3))
+    env = draw(st.dictionaries(shape.env_vars, env_values, max_size=3))
     if env:
         svc["env"] = env
     if draw(st.booleans()):
@@ -88,15 +137,18 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
         svc["autoscaling"] = {"minReplicas": low, "maxReplicas": draw(st.integers(low, 5))}
     elif kind != "cronjob":
         svc["replicas"] = draw(st.integers(1, 3))
+    # every mount path once per container (the default scratch is /tmp), no volume named like sophia's own
+    scratch = draw(st.lists(shape.paths, min_size=1, max_size=3, unique=True)) if draw(st.booleans()) else ["/tmp"]
+    if scratch != ["/tmp"]:
+        svc["scratch"] = scratch
     if kind == "stateful":
-        mounts = draw(st.lists(paths, min_size=1, max_size=2, unique=True))
-        vol_names = draw(st.lists(names, min_size=len(mounts), max_size=len(mounts), unique=True))
+        mounts = draw(st.lists(paths.filter(lambda m: m not in scratch), min_size=1, max_size=2, unique=True))
+        own = shape.names.filter(lambda n: n != "scratch" and not n.startswith(("scratch-", "secret-files")))
+        vol_names = draw(st.lists(own, min_size=len(mounts), max_size=len(mounts), unique=True))
         sizes = st.sampled_from(["1Gi", "10Gi"])
         svc["volumes"] = {v: {"mountPath": m, "size": draw(sizes)} for v, m in zip(vol_names, mounts, strict=True)}
     if kind == "cronjob":
-        svc["schedule"] = draw(st.sampled_from(["*/5 * * * *", "0 3 * * *", "@daily", "@hourly"]))
-    if draw(st.booleans()):
-        svc["scratch"] = draw(st.lists(paths, min_size=1, max_size=2, unique=True))
+        svc["schedule"] = draw(st.sampled_from(["*/5 * * * *", "0 3 * * *", "@daily", "@hourly", "59 23 31 12 6", "0 0 * JAN-DEC SUN"]))
     targets = [n for n, s in earlier.items() if s.get("ports")]
     deps = draw(st.lists(st.sampled_from(targets), max_size=3, unique=True)) if targets else []
     if deps:
@@ -114,28 +166,30 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
     if kind == "web" and draw(st.booleans()):
         svc["expose"] = {"host": name}
     if draw(st.integers(0, 3)) == 0:
-        svc["egress"] = [{"name": "partner", "reason": "calls the partner API"}]
+        svc["egress"] = [{"name": draw(shape.egress), "reason": "calls the partner API"}]
     if draw(st.integers(0, 4)) == 0:
         svc["args"] = ["--verbose"]
     return svc
 
 
 @st.composite
-def platforms(draw: st.DrawFn) -> dict[str, str]:
-    """A valid environments folder, as `{relative path: YAML text}`."""
-    apps = draw(st.lists(names, min_size=1, max_size=3, unique=True))
-    service_names = draw(st.lists(names, min_size=1, max_size=6, unique=True))
+def platforms(draw: st.DrawFn, shape: Shape = ORDINARY) -> dict[str, str]:
+    """A valid environments folder, as `{relative path: YAML text}`; with `EXTREME`, values at the model's limits."""
+    apps = draw(st.lists(shape.names, min_size=1, max_size=3, unique=True))
     gpu_model = draw(st.sampled_from(GPU_MODELS))
     kinds = ["web", "worker", "stateful", "cronjob"]
     services: dict[str, dict[str, Any]] = {}
-    for i, name in enumerate(service_names):
+    for i in range(draw(st.integers(1, 6))):
         kind = kinds[i] if i < len(kinds) and draw(st.booleans()) else draw(st.sampled_from(kinds))
-        services[name] = _service(draw, name, kind, draw(st.sampled_from(apps)), dict(services), gpu_model)
+        name = draw((shape.short_names if kind in ("stateful", "cronjob") else shape.names).filter(lambda n: n not in services))
+        services[name] = _service(draw, name, kind, draw(st.sampled_from(apps)), dict(services), gpu_model, shape)
+    service_names = list(services)
     depended = {d["service"] for s in services.values() for d in s.get("dependencies", [])}
 
     big = {"cpu": "1000", "memory": "100000Gi"}
+    cluster_name = draw(shape.names) if shape.extreme else "lab"
     cluster = {
-        "apiVersion": API, "kind": "Cluster", "metadata": {"name": "lab"},
+        "apiVersion": API, "kind": "Cluster", "metadata": {"name": cluster_name},
         "spec": {"nodePools": {
             "general": {"labels": {"sophia.ai/pool": "general"}, "capacity": big, "nodes": 3},
             "spare": {"labels": {"sophia.ai/pool": "spare"}, "capacity": big},
@@ -150,11 +204,15 @@ def platforms(draw: st.DrawFn) -> dict[str, str]:
         "catalog.yaml": {"apiVersion": API, "kind": "ServiceCatalog", "metadata": {"name": "fuzz"}, "spec": {"services": services}},
         "clusters/lab.yaml": cluster,
     }
-    env_names_ = draw(st.lists(names, min_size=1, max_size=3, unique=True))
-    for env in env_names_:
+    if shape.extreme:  # cluster-wide objects too: add-on Applications, the nvidia RuntimeClass
+        cluster["spec"]["source"] = {"repoURL": "https://github.com/example/deploy.git", "targetRevision": "main"}
+    env_names_ = draw(st.lists(shape.names.filter(lambda n: n != "clusters"), min_size=1, max_size=3, unique=True))
+    # a 189-character domain: with a 63-character host label, the 253 of a DNS name exactly
+    domain = ".".join(["d" * 63, "e" * 63, "f" * 61]) if shape.extreme else None
+    for j, env in enumerate(env_names_):
         files[f"releases/{env}.yaml"] = {
             "apiVersion": API, "kind": "Release", "metadata": {"name": env},
-            "spec": {"images": {s: {"tag": draw(tags)} for s in service_names}},
+            "spec": {"images": {s: {"tag": draw(shape.tags)} for s in service_names}},
         }
         overrides: dict[str, Any] = {}
         for s, spec in services.items():
@@ -169,15 +227,19 @@ def platforms(draw: st.DrawFn) -> dict[str, str]:
                 overrides[s] = {"enabled": False}
         spec_: dict[str, Any] = {
             "release": env,
-            "cluster": "lab",
+            "cluster": cluster_name,
             "source": {"repoURL": "https://github.com/example/deploy.git", "targetRevision": "main", "path": "dist"},
-            "namespaces": {a: f"{env}-{a}" for a in apps},
-            "domain": f"{env}.example.org",
+            "namespaces": {a: f"e{j}-{k}-{a}"[:63].rstrip("-") for k, a in enumerate(apps)} if shape.extreme
+            else {a: f"{env}-{a}" for a in apps},
+            "domain": domain or f"{env}.example.org",
             "esc": {"organization": "example", "environment": env},
             "tls": {"email": "ops@example.org", "acme": draw(st.sampled_from(["production", "staging"]))},
         }
         if overrides:
             spec_["services"] = overrides
+        if shape.extreme:
+            spec_["llmGateway"] = {"application": apps[0], "placement": {"pool": "general"},
+                                   "routing": {"strategy": "single", "targets": [{"provider": "openai"}]}}
         files[f"{env}.yaml"] = {"apiVersion": API, "kind": "Environment", "metadata": {"name": env}, "spec": spec_}
     return {path: yaml.safe_dump(doc, sort_keys=False) for path, doc in files.items()}
 

@@ -36,7 +36,7 @@ SOPHIA = Path(__file__).resolve().parents[1] / "sophia"
 
 LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("base", ("sophia", "sophia.runtime", "sophia.forking", "sophia.k8s")),
-    ("input", ("sophia.errors", "sophia.values", "sophia.model")),
+    ("input", ("sophia.errors", "sophia.values", "sophia.cron", "sophia.model")),
     ("build", ("sophia.yamlout", "sophia.graph", "sophia.capacity", "sophia.cluster", "sophia.build", "sophia.constructs",
                "sophia.extensions")),
     ("render", ("sophia.render", "sophia.reports")),

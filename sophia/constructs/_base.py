@@ -10,6 +10,8 @@ and the application charts (`application_chart.ApplicationChart`) are its nodes.
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -74,17 +76,39 @@ def file_name(manifest: Manifest) -> str:
     return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
 
 
+_LABEL_VALUE = re.compile(r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?", re.ASCII)
+LABEL_VALUE_MAX = 63
+
+
+def label_value(text: str) -> str:
+    """`text` as a Kubernetes label value: unchanged when it is one (at most 63 characters, letters and
+    digits at both ends, `-_.` inside); otherwise its label characters, cut to fit, then `-` and 10 hex
+    digits of its SHA-256. Deterministic, and different texts keep different values, so selectors derived
+    from names (`<service>-<environment>`) stay unique. Image tags may be 128 characters and start with
+    `_` or `.`; names composed of two 63-character names reach 127.
+    """
+    if len(text) <= LABEL_VALUE_MAX and _LABEL_VALUE.fullmatch(text):
+        return text
+    digest = hashlib.sha256(text.encode()).hexdigest()[:10]
+    kept = re.sub(r"[^-A-Za-z0-9_.]", "-", text).strip("-_.")
+    kept = kept[: LABEL_VALUE_MAX - len(digest) - 1].rstrip("-_.")
+    return f"{kept}-{digest}" if kept else digest
+
+
 def recommended_labels(
     *, name: str, component: str, instance: str | None = None, version: str | None = None
 ) -> dict[str, str]:
-    """The Kubernetes recommended labels; platform objects with no instance or version omit those."""
-    labels = {"app.kubernetes.io/name": name}
+    """The Kubernetes recommended labels; platform objects with no instance or version omit those.
+
+    Every value passes through `label_value`, so that no input the model accepts makes an invalid label.
+    """
+    labels = {"app.kubernetes.io/name": label_value(name)}
     if instance is not None:
-        labels["app.kubernetes.io/instance"] = instance
+        labels["app.kubernetes.io/instance"] = label_value(instance)
     if version is not None:
-        labels["app.kubernetes.io/version"] = version
+        labels["app.kubernetes.io/version"] = label_value(version)
     labels.update({
-        "app.kubernetes.io/component": component,
+        "app.kubernetes.io/component": label_value(component),
         "app.kubernetes.io/part-of": PART_OF,
         "app.kubernetes.io/managed-by": MANAGED_BY,
     })
@@ -92,8 +116,13 @@ def recommended_labels(
 
 
 def selector_labels(*, name: str, instance: str) -> dict[str, str]:
-    """Selector labels: derived from names only, so a refactor can never change them."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/instance": instance}
+    """Selector labels: derived from names only, so a refactor can never change them (see `label_value`)."""
+    return {"app.kubernetes.io/name": label_value(name), "app.kubernetes.io/instance": label_value(instance)}
+
+
+def selector_pairs(*, name: str, instance: str) -> tuple[tuple[str, str], ...]:
+    """`selector_labels` as sorted pairs, the form `NetworkAccess` peers take."""
+    return tuple(sorted(selector_labels(name=name, instance=instance).items()))
 
 
 def metadata(

@@ -15,7 +15,16 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
-from sophia.model.models import POD_IP_VARIABLE, WAIVER_ANNOTATION_PREFIX, Autoscaling, Probe, ServiceSpec, uses_pod_ip
+from sophia.model.models import (
+    POD_IP_VARIABLE,
+    SCRATCH_PREFIX,
+    SECRET_FILES_VOLUME,
+    WAIVER_ANNOTATION_PREFIX,
+    Autoscaling,
+    Probe,
+    ServiceSpec,
+    uses_pod_ip,
+)
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
@@ -227,8 +236,20 @@ def _probe(probe: Probe | None) -> dict[str, Any] | None:
 
 
 def _volume_name(path: str) -> str:
-    cleaned = "".join(c if c.isalnum() else "-" for c in path.strip("/").lower()).strip("-")
-    return ("scratch-" + cleaned)[:63].rstrip("-") or "scratch"
+    cleaned = "".join(c if c.isascii() and c.isalnum() else "-" for c in path.strip("/").lower()).strip("-")
+    return (f"{SCRATCH_PREFIX}-{cleaned}")[:63].rstrip("-") if cleaned else SCRATCH_PREFIX
+
+
+def scratch_volume_names(paths: list[str]) -> list[str]:
+    """A DNS-1123 label per scratch path, unique: `scratch-<path>`; a path whose name an earlier path
+    took (`/a_b` and `/a-b`, `/Tmp` and `/tmp`) gets 8 hex digits of its SHA-256 on top."""
+    names: list[str] = []
+    for path in paths:
+        name = _volume_name(path)
+        if name in names:
+            name = f"{name[:54].rstrip('-')}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
+        names.append(name)
+    return names
 
 
 def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> dict[str, Any]:
@@ -283,16 +304,15 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
 
     mounts: list[dict[str, Any]] = []
     volumes: list[dict[str, Any]] = []
-    for path in s.scratch:
-        vname = _volume_name(path)
+    for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True):
         mounts.append({"name": vname, "mountPath": path})
         volumes.append({"name": vname, "emptyDir": {}})
     file_items = [i for i in p.secrets if i.mount_path is not None]
     for item in file_items:
         assert item.mount_path is not None
-        mounts.append({"name": "secret-files", "mountPath": item.mount_path, "subPath": item.name, "readOnly": True})
+        mounts.append({"name": SECRET_FILES_VOLUME, "mountPath": item.mount_path, "subPath": item.name, "readOnly": True})
     if file_items:
-        volumes.append({"name": "secret-files", "secret": {"secretName": p.secret_name, "defaultMode": 0o440}})
+        volumes.append({"name": SECRET_FILES_VOLUME, "secret": {"secretName": p.secret_name, "defaultMode": 0o440}})
     if claims:
         for vname, vol in s.volumes.items():
             mounts.append({"name": vname, "mountPath": vol.mount_path})

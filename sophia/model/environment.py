@@ -15,6 +15,8 @@ from sophia.values import LLM_PROVIDER_KEY, cluster_host
 
 RESERVED_APPLICATIONS = {"argocd", "platform"}
 RESERVED_ENVIRONMENTS = {"clusters"}
+MAX_HOST = 253
+"""Longest DNS name: an exposed service's host (expose.host + the domain) is an Ingress host."""
 
 
 def _overridden(override: dict[str, Any], path: tuple[str | int, ...]) -> bool:
@@ -260,6 +262,12 @@ def _service_settings(e: _Environment, svc: Service) -> None:
     if spec.expose is not None and (e.spec.domain is None or e.spec.tls is None):
         e.service_problem(name, ("expose",), f"{name} is exposed but the environment has no domain and tls",
                           "set spec.domain and spec.tls (ACME e-mail) in the environment file, or remove expose")
+    elif spec.expose is not None and e.spec.domain is not None:
+        exposed = f"{spec.expose.host}.{e.spec.domain}"
+        if len(exposed) > MAX_HOST:
+            e.service_problem(name, ("expose", "host"),
+                              f"host {exposed!r} is {len(exposed)} characters, more than the {MAX_HOST} of a DNS name (Ingress host)",
+                              "choose a shorter expose.host or spec.domain")
     if spec.calls_llm and e.spec.llm_gateway is None:
         e.service_problem(name, ("callsLlm",), "callsLlm is set but the environment has no llmGateway",
                           "configure spec.llmGateway in the environment file")

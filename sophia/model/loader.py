@@ -171,6 +171,15 @@ def _by_kind(parsed: list[tuple[Source, m.Model]], col: Collector) -> dict[str, 
     return by_kind
 
 
+NAME_LIMITS: dict[str, tuple[int, str]] = {
+    "cronjob": (52, "Kubernetes names each run's Job <name>-<minutes since epoch>, and a Job's name is at most 63 "
+                    "characters; choose a shorter name"),
+    "stateful": (52, "the StatefulSet's headless Service is <name>-headless (at most 63 characters) and Kubernetes "
+                     "labels each pod with <name>-<revision hash> (at most 63); choose a shorter name"),
+}
+"""Service types whose objects' names Kubernetes derives longer names from: (most characters, why)."""
+
+
 def _catalogue_services(cat_src: Source, catalog: m.ServiceCatalog, col: Collector) -> dict[str, m.ServiceSpec]:
     """The catalogue must be complete on its own: every entry is a valid service (shared by every
     environment that does not override it)."""
@@ -184,6 +193,12 @@ def _catalogue_services(cat_src: Source, catalog: m.ServiceCatalog, col: Collect
             base_specs[name] = m.ServiceSpec.model_validate(raw)
         except ValidationError as exc:
             col.pydantic(exc, lambda loc, p=prefix: (cat_src.file, cat_src.doc.line_of((*p, *loc))), prefix, m.ServiceSpec)
+            continue
+        limit = NAME_LIMITS.get(base_specs[name].type)
+        if limit is not None and len(name) > limit[0]:
+            col.add(cat_src.file, cat_src.doc.line_of(prefix), prefix,
+                    f"{name!r} is {len(name)} characters: a {base_specs[name].type} service's name is at most {limit[0]}",
+                    limit[1])
     return base_specs
 
 

@@ -17,6 +17,7 @@ Kubernetes. Defaults are declared once, here, with a description.
 from __future__ import annotations
 
 import re
+from fractions import Fraction
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -43,7 +44,10 @@ API_VERSION = "sophia.ai/v1alpha1"
 
 _CPU = re.compile(r"^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$")
 _MEMORY = re.compile(r"^[0-9]+(Ki|Mi|Gi|Ti|k|M|G|T)?$")
-_LABEL_KEY = re.compile(r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+_LABEL_KEY = re.compile(
+    r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+)
+"""A Kubernetes qualified name: an optional DNS-1123 subdomain prefix and `/`, then at most 63 characters."""
 _LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 _DIGEST = re.compile(r"^sha256:[a-f0-9]{64}$")
 _CRON = re.compile(r"^(@(yearly|annually|monthly|weekly|daily|hourly)|(\S+\s+){4}\S+)$")
@@ -56,6 +60,23 @@ def _check(pattern: re.Pattern[str], what: str, max_len: int) -> Any:
         return value
 
     return AfterValidator(check)
+
+
+def _limit(max_len: int, why: str) -> Any:
+    """At most `max_len` characters, refused with the reason (which Kubernetes field the value becomes)."""
+
+    def check(value: str) -> str:
+        if len(value) > max_len:
+            raise ValueError(f"{value!r} is {len(value)} characters, more than {max_len}: {why}")
+        return value
+
+    return AfterValidator(check)
+
+
+def _no_double_hyphen(value: str) -> str:
+    if "--" in value:
+        raise ValueError(f"{value!r} holds '--': a Kubernetes port name is an IANA service name, which may not")
+    return value
 
 
 def _no_ip(value: str) -> str:
@@ -72,8 +93,14 @@ Name = Annotated[
     _check(_DNS1035_LABEL, "name (lowercase letters, digits and '-', starting with a letter, at most 63)", 63),
 ]
 NamespaceName = Annotated[str, _check(_DNS1123_LABEL, "Kubernetes namespace name (DNS-1123 label)", 63)]
-PortName = Annotated[str, _check(_DNS1035_LABEL, "port name (lowercase, at most 15 characters)", 15)]
-EnvName = Annotated[str, _check(_ENV_NAME, "environment variable name", 255)]
+PortName = Annotated[
+    str, _check(_DNS1035_LABEL, "port name (lowercase, at most 15 characters)", 15), AfterValidator(_no_double_hyphen)
+]
+EnvName = Annotated[
+    str,
+    _check(_ENV_NAME, "environment variable name", 255),
+    _limit(253, "sophia writes it as a key of a ConfigMap or Secret, and Kubernetes limits those keys to 253"),
+]
 Cpu = Annotated[str, _check(_CPU, "CPU quantity (for example 500m or 2)", 32)]
 Memory = Annotated[str, _check(_MEMORY, "memory quantity (for example 512Mi or 4Gi)", 32)]
 LabelKey = Annotated[str, _check(_LABEL_KEY, "label key", 253)]
@@ -149,6 +176,20 @@ class ServicePort(Model):
     )
 
 
+_SUFFIX_FACTORS: dict[str, Fraction] = {
+    suffix: Fraction(factor) for suffix, factor in (
+        ("", 1), ("m", Fraction(1, 1000)), ("k", 10**3), ("M", 10**6), ("G", 10**9), ("T", 10**12),
+        ("Ki", 2**10), ("Mi", 2**20), ("Gi", 2**30), ("Ti", 2**40),
+    )
+}
+
+
+def quantity_value(text: str) -> Fraction:
+    """The exact value of a `Cpu` or `Memory` amount (their grammars are a subset of Kubernetes quantities)."""
+    number = text.rstrip("kmMGTi")
+    return Fraction(number) * _SUFFIX_FACTORS[text[len(number):]]
+
+
 class ResourceAmounts(Model):
     cpu: Cpu = Field(description="CPU, in cores or millicores.")
     memory: Memory = Field(description="Memory, in bytes with a binary suffix.")
@@ -157,6 +198,15 @@ class ResourceAmounts(Model):
 class Resources(Model):
     requests: ResourceAmounts = Field(description="What the scheduler reserves.")
     limits: ResourceAmounts = Field(description="The most the container may use.")
+
+    @model_validator(mode="after")
+    def _within_limits(self) -> Resources:
+        for what in ("cpu", "memory"):
+            request, limit = getattr(self.requests, what), getattr(self.limits, what)
+            if quantity_value(request) > quantity_value(limit):
+                raise ValueError(f"requests.{what} {request} is more than limits.{what} {limit}: Kubernetes refuses "
+                                 "a request above its limit")
+        return self
 
 
 class HttpCheck(Model):
@@ -213,9 +263,15 @@ class Placement(Model):
     pool: Name = Field(description="Node pool (of the environment's cluster) the pods run on.")
 
 
+def _positive_size(value: str) -> str:
+    if quantity_value(value) == 0:
+        raise ValueError(f"{value!r}: a volume claim must request more than zero bytes of storage")
+    return value
+
+
 class Volume(Model):
     mount_path: Annotated[str, Field(pattern=r"^/")] = Field(description="Where the volume is mounted.")
-    size: Memory = Field(description="Requested size, e.g. 10Gi.")
+    size: Annotated[Memory, AfterValidator(_positive_size)] = Field(description="Requested size, e.g. 10Gi.")
     storage_class: NamespaceName = Field(default="local-path", description="StorageClass (k3s ships local-path).")
 
 
@@ -297,16 +353,37 @@ class SecretRef(Model):
     )
 
 
+def _prefix_path(value: str) -> str:
+    """The rules the API server applies to an Ingress path of type Prefix."""
+    for part in ("//", "/./", "/../", "%2f", "%2F"):
+        if part in value:
+            raise ValueError(f"{value!r} holds {part!r}, which Kubernetes refuses in an Ingress path")
+    for end in ("/..", "/."):
+        if value.endswith(end):
+            raise ValueError(f"{value!r} ends with {end!r}, which Kubernetes refuses in an Ingress path")
+    return value
+
+
 class Expose(Model):
     host: Annotated[str, _check(_DNS1123_LABEL, "host label", 63)] = Field(
         description="First label of the host name; the environment's domain completes it."
     )
-    path: Annotated[str, Field(pattern=r"^/")] = Field(default="/", description="URL path prefix.")
+    path: Annotated[str, Field(pattern=r"^/"), AfterValidator(_prefix_path)] = Field(
+        default="/", description="URL path prefix (an Ingress path of type Prefix)."
+    )
     port: PortName | None = Field(default=None, description="Port to expose; defaults to the first.")
 
 
+EGRESS_ANNOTATION_PREFIX = "sophia.ai/egress."
+"""Each declared internet destination is written on the NetworkPolicy as `sophia.ai/egress.<name>: <reason>`."""
+
+
 class Egress(Model):
-    name: Name = Field(description="What is reached (gong, openrouter, snowflake...).")
+    name: Annotated[
+        Name,
+        _limit(56, "sophia writes it into the annotation key sophia.ai/egress.<name>, and Kubernetes limits the part "
+                   "after the '/' to 63 characters"),
+    ] = Field(description="What is reached (gong, openrouter, snowflake...); at most 56 characters.")
     reason: Annotated[str, Field(min_length=3)] = Field(description="Why this service needs the internet.")
     ports: list[Port] = Field(default_factory=lambda: [443], description="Destination ports.")
 
@@ -325,6 +402,20 @@ def uses_pod_ip(spec: ServiceSpec) -> bool:
     """Whether the service's command or args use `$(POD_IP)`."""
     ref = f"$({POD_IP_VARIABLE})"
     return any(ref in arg for arg in [*(spec.command or []), *(spec.args or [])])
+
+
+def _schedule(value: str) -> str:
+    """As the API server parses a CronJob's schedule (robfig/cron: 5 fields in range, or a descriptor)."""
+    from sophia.cron import schedule_errors  # only when a cronjob is defined
+
+    for problem in schedule_errors(value):
+        raise ValueError(f"{value!r} is not a schedule Kubernetes accepts: {problem}")
+    return value
+
+
+SCRATCH_PREFIX = "scratch"
+SECRET_FILES_VOLUME = "secret-files"
+"""Names of the volumes sophia adds to a pod itself (`scratch-<path>`, mounted secret files)."""
 
 
 WaivableRule = Literal["SOPHIA-PROBE-001"]
@@ -366,8 +457,8 @@ class ServiceSpec(Model):
     expose: Expose | None = Field(default=None, description="Serve through the ingress at <host>.<domain>.")
     egress: list[Egress] = Field(default_factory=list, description="Internet destinations, each with a reason.")
     calls_llm: StrictBool = Field(default=False, description="Gets the LLM gateway URL injected.")
-    schedule: Annotated[str, _check(_CRON, "cron schedule", 64)] | None = Field(
-        default=None, description="Cron schedule (cronjob only)."
+    schedule: Annotated[str, _check(_CRON, "cron schedule", 64), AfterValidator(_schedule)] | None = Field(
+        default=None, description="Cron schedule (cronjob only), as Kubernetes CronJobs read it."
     )
     run_as_user: Annotated[StrictInt, Field(ge=10000)] = Field(default=10001, description="UID of the container.")
     waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
@@ -395,6 +486,7 @@ class ServiceSpec(Model):
                              "(or, when it has no health check at all, waivers: {SOPHIA-PROBE-001: <reason>})")
         if self.volumes and self.type != "stateful":
             raise ValueError("persistent volumes need type: stateful")
+        self._mounts_distinct()
         if self.type == "stateful" and not self.volumes:
             raise ValueError("a stateful service needs at least one volume")
         for probe_name in ("liveness", "readiness", "startup"):
@@ -407,6 +499,23 @@ class ServiceSpec(Model):
         if self.expose and self.expose.port and self.expose.port not in self.ports:
             raise ValueError(f"expose.port {self.expose.port!r} is not one of the service's ports")
         return self
+
+
+    def _mounts_distinct(self) -> None:
+        """Every mount path once in the container, and no volume named like sophia's own."""
+        mounts: dict[str, str] = {}
+        places = [(path, "scratch") for path in self.scratch]
+        places += [(v.mount_path, f"volumes.{n}") for n, v in self.volumes.items()]
+        places += [(s.mount_path, f"secrets.{n}") for n, s in self.secrets.items() if s.mount_path is not None]
+        for path, where in places:
+            if path in mounts:
+                raise ValueError(f"{path} is mounted twice ({mounts[path]} and {where}): Kubernetes refuses a mount "
+                                 "path used twice in one container")
+            mounts[path] = where
+        for name in self.volumes:
+            if name in (SECRET_FILES_VOLUME, SCRATCH_PREFIX) or name.startswith(SCRATCH_PREFIX + "-"):
+                raise ValueError(f"volume name {name!r} is reserved: sophia names its own volumes {SECRET_FILES_VOLUME!r} "
+                                 f"and {SCRATCH_PREFIX}-<path>")
 
 
 class CatalogSpec(Model):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
 
+from .apiserver import api_problems
 from .catalog import SchemaCatalog
 from .crd_schema import apply_defaults, schema_checks
 from .crds import CrdCatalog, CrdVersion
@@ -17,6 +18,10 @@ from .report import Finding, Report, Unevaluated, make_report, merge_unevaluated
 
 RULE = "SCHEMA"
 CEL_RULE = "CEL"
+API_RULE = "API"
+API_WARNING_RULE = "API-WARNING"
+_API_HINT = "a Kubernetes 1.33 API server refuses this object (server-side dry run)"
+_API_WARNING_HINT = "the API server accepts it with this warning; dist/ promises neither rejections nor warnings"
 
 
 def validate_paths(
@@ -75,7 +80,21 @@ def validate_resource(resource: Resource, catalog: SchemaCatalog) -> Checked:
             checked.findings.extend(_errors(resource, data, lookup.validator))
         else:
             _check_custom(resource, lookup.crd, lookup.validator, checked)
+    if not checked.findings:
+        checked.findings.extend(api_findings(resource))
     return checked
+
+
+def api_findings(resource: Resource) -> Iterator[Finding]:
+    """The API server's rules beyond the schema (`sophia.validate.apiserver`), for a schema-valid object.
+
+    An object the schema refuses would not reach them: the API server stops at decoding.
+    """
+    for path, message, is_warning in api_problems(resource):
+        if is_warning:
+            yield resource.finding(path, API_WARNING_RULE, message, _API_WARNING_HINT)
+        else:
+            yield resource.finding(path, API_RULE, message, _API_HINT)
 
 
 def _check_custom(resource: Resource, crd: CrdVersion, validator: jsonschema_rs.Validator, checked: Checked) -> None:
