@@ -43,7 +43,7 @@ test: setup $(CHECKOV)  ## the whole test suite
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check sophia tests main.py tools benchmarks
+	$(BIN)/ruff check sophia tests main.py tools benchmarks extensions
 	$(BIN)/mypy
 
 check: test lint checkov  ## what CI runs

@@ -33,6 +33,7 @@ from sophia.constructs.stateful_service import StatefulService
 from sophia.constructs.web_service import WebService
 from sophia.constructs.worker import Worker
 from sophia.errors import CompileError, Problem
+from sophia.extensions import Extension, run_application_extensions, run_service_extensions
 from sophia.model.loader import Env, Platform, Service
 
 ARGOCD_FOLDER = "argocd"
@@ -57,8 +58,11 @@ class PlatformTree(SophiaConstruct):
     """The root of everything sophia emits for one environments folder."""
 
 
-def build(platform: Platform, scope: Construct) -> PlatformTree:
-    """Build the whole platform under `scope` (a cdk8s App); raise `CompileError` on problems."""
+def build(platform: Platform, scope: Construct, extensions: tuple[Extension, ...] = ()) -> PlatformTree:
+    """Build the whole platform under `scope` (a cdk8s App); raise `CompileError` on problems.
+
+    `extensions` (`sophia.extensions`) add cdk8s constructs to each application's chart.
+    """
     problems: list[Problem] = []
     for env in platform.environments.values():
         problems.extend(check_environment(env))
@@ -71,7 +75,9 @@ def build(platform: Platform, scope: Construct) -> PlatformTree:
     for name in sorted(clusters):
         build_cluster(root, clusters[name])
     for name in sorted(platform.environments):
-        _environment(root, platform.environments[name])
+        _environment(root, platform.environments[name], extensions, problems)
+    if problems:
+        raise CompileError(problems)
     return root
 
 
@@ -193,7 +199,7 @@ def _store_name(env: Env) -> str:
     return f"pulumi-esc-{env.name}"
 
 
-def _environment(root: PlatformTree, env: Env) -> None:
+def _environment(root: PlatformTree, env: Env, extensions: tuple[Extension, ...], problems: list[Problem]) -> None:
     scope = SophiaConstruct(root, env.name)
     by_source: dict[str, list[graph.Edge]] = defaultdict(list)
     by_target: dict[str, list[graph.Edge]] = defaultdict(list)
@@ -245,9 +251,11 @@ def _environment(root: PlatformTree, env: Env) -> None:
                 ))
             NetworkAccess(app_scope, f"NetworkAccess-{svc.name}", folder=folder, props=_network_props(
                 env, props, by_source[svc.name], by_target[svc.name]))
+            run_service_extensions(extensions, app_scope, env, svc, problems)
 
         if gateway is not None and gateway.application == app and env.spec.esc is not None:
             _llm_gateway(app_scope, env, folder, callers)
+        run_application_extensions(extensions, app_scope, env, app, problems)
 
     platform_folder = f"{env.name}/{PLATFORM_FOLDER}"
     if env.spec.tls is not None or env.spec.esc is not None:  # the folder the platform Application syncs

@@ -22,11 +22,12 @@ def compile_platform(platform: Platform) -> dict[str, str]:
     import cdk8s  # the jsii runtime starts here, after the input is known to be good
 
     from sophia.build import build
+    from sophia.extensions import load_extensions
     from sophia.render import render
     from sophia.reports import reports
 
     app = cdk8s.App()
-    root = build(platform, app)
+    root = build(platform, app, load_extensions())
     files = render(root, app.charts)
     files.update(reports(platform))
     return dict(sorted(files.items()))

@@ -1,0 +1,78 @@
+"""The extension point: Python functions that add cdk8s constructs to an application's chart
+(`sophia.extensions`), their objects in dist/, and their failures as located problems."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+from sophia.errors import CompileError
+from sophia.extensions import load_extensions
+from sophia.pipeline import compile_tree
+
+BASIC = REPO / "tests/fixtures/envs/basic"
+FIXTURES = REPO / "tests/fixtures/extensions"
+
+
+@pytest.fixture(autouse=True)
+def _importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(FIXTURES))
+    for name in [m for m in sys.modules if m.split(".")[0] in ("sample_extensions", "broken_extensions")]:
+        monkeypatch.delitem(sys.modules, name)
+
+
+def test_extensions_are_the_modules_that_define_a_hook_in_name_order() -> None:
+    found = load_extensions("sample_extensions")
+    assert [(e.name, e.extend_service is not None, e.extend_application is not None) for e in found] == [
+        ("sample_extensions.settings", True, True)]
+    assert load_extensions("no_such_package") == ()
+
+
+def test_their_objects_reach_each_application_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOPHIA_EXTENSIONS", "sample_extensions")
+    files = compile_tree(BASIC)
+    plain = compile_tree_without_extensions(monkeypatch)
+    added = sorted(set(files) - set(plain))
+    assert added == [
+        "staging/apps/ConfigMap-api-extra.yaml", "staging/apps/ConfigMap-apps-marker.yaml",
+        "staging/apps/ConfigMap-inference-extra.yaml", "staging/apps/ConfigMap-nightly-report-extra.yaml",
+        "staging/apps/ConfigMap-queue-worker-extra.yaml", "staging/data/ConfigMap-data-marker.yaml",
+        "staging/data/ConfigMap-db-extra.yaml",
+    ]
+    extra = yaml.safe_load(files["staging/apps/ConfigMap-api-extra.yaml"])
+    assert (extra["metadata"]["namespace"], extra["data"]) == ("staging-apps", {"ENVIRONMENT": "staging", "SERVICE": "api"})
+    assert all(files[p] == plain[p] for p in plain), "sophia's own objects are unchanged"
+
+
+def compile_tree_without_extensions(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    monkeypatch.setenv("SOPHIA_EXTENSIONS", "no_such_package")
+    return compile_tree(BASIC)
+
+
+def test_a_failing_extension_is_a_located_problem(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SOPHIA_EXTENSIONS", "broken_extensions")
+    with pytest.raises(CompileError) as error:
+        compile_tree(BASIC)
+    rendered = [p.render() for p in error.value.problems]
+    raises = FIXTURES / "broken_extensions/raises.py"
+    unplaced = FIXTURES / "broken_extensions/unplaced.py"
+    assert f"{raises}:10: broken_extensions.raises.extend_service: failed for service 'api' of staging: " \
+           "ValueError: no port for the sidecar" in rendered
+    assert any(r.startswith(f"{unplaced}:11: broken_extensions.unplaced.extend_application: failed for application 'apps' "
+                            "of staging: RuntimeError: cannot find a parent chart") for r in rendered), rendered
+
+
+def test_an_extension_that_cannot_be_imported_is_a_problem(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "typo_extensions"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "bad.py").write_text("def extend_service(chart, env, service)\n    pass\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(CompileError) as error:
+        load_extensions("typo_extensions")
+    [problem] = error.value.problems
+    assert (problem.file, problem.line, problem.message.split(":")[0]) == ("typo_extensions/bad.py", 1, "cannot import")
