@@ -13,11 +13,14 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 
 from sophia import yamlout
+
+if TYPE_CHECKING:
+    from sophia.constructs.patching import PatchRegistry
 
 Manifest = dict[str, Any]
 
@@ -33,13 +36,26 @@ class RenderedNode:
 
     _rendered: list[tuple[str, str]]
     _sophia_children: list[RenderedNode]
+    _parent: RenderedNode | None
+    patch_registry: PatchRegistry | None = None
+    """The patches of the objects emitted below this node (set on application charts)."""
 
     def _attach(self, scope: object) -> None:
         """Start empty and join `scope`'s children (called once, from the construct's __init__)."""
         self._rendered = []
         self._sophia_children = []
-        if isinstance(scope, RenderedNode):
-            scope._sophia_children.append(self)
+        self._parent = scope if isinstance(scope, RenderedNode) else None
+        if self._parent is not None:
+            self._parent._sophia_children.append(self)
+
+    def patches(self) -> PatchRegistry | None:
+        """The registry of the nearest application chart above (or at) this node."""
+        node: RenderedNode | None = self
+        while node is not None:
+            if node.patch_registry is not None:
+                return node.patch_registry
+            node = node._parent
+        return None
 
     def drain_rendered(self) -> Iterator[tuple[str, str]]:
         """Every (path, text) of this node and its children, in creation order, released as yielded."""
@@ -62,12 +78,16 @@ class SophiaConstruct(RenderedNode, Construct):
         super().__init__(scope, id)
         self._attach(scope)
 
-    def _emit(self, folder: str, manifest: Manifest) -> None:
+    def _emit(self, folder: str, manifest: Manifest, *, patchable: bool = True) -> None:
         """Add one Kubernetes object, written under `folder` (relative to dist/) as `<Kind>-<name>.yaml`.
 
-        The object is rendered now and only its text is kept: a large synth never holds every
-        object as dicts at once (the dicts are several times the size of their text).
+        The services' `patches:` that target it are applied first (`patching`). The object is
+        rendered now and only its text is kept: a large synth never holds every object as dicts at
+        once (the dicts are several times the size of their text).
         """
+        registry = self.patches() if patchable else None
+        if registry is not None:
+            manifest = registry.apply(manifest)
         self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest)))
 
 

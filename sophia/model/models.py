@@ -418,8 +418,48 @@ SECRET_FILES_VOLUME = "secret-files"
 """Names of the volumes sophia adds to a pod itself (`scratch-<path>`, mounted secret files)."""
 
 
-WaivableRule = Literal["SOPHIA-PROBE-001"]
-"""Policy rules a service may waive for itself in the catalogue (each id is a rule of `sophia policy`)."""
+WaivableRule = Literal[
+    "SOPHIA-PROBE-001", "SOPHIA-RES-001", "SOPHIA-PSS-001", "SOPHIA-PSS-002", "SOPHIA-PSS-003", "SOPHIA-PSS-004",
+    "SOPHIA-PSS-005", "SOPHIA-PSS-006", "SOPHIA-PSS-007", "SOPHIA-PSS-008",
+]
+"""Policy rules of a workload that a service may waive for itself (each id is a rule of `sophia policy`):
+the probe rule, and the hardening rules a `patches:` entry may weaken on purpose."""
+
+JsonPointer = Annotated[str, Field(pattern=r"^(/([^~/]|~[01])*)*$")]
+"""An RFC 6901 JSON pointer into a generated object (`/spec/template/spec/containers/0/lifecycle`)."""
+
+
+class PatchOperation(Model):
+    """One RFC 6902 operation."""
+
+    op: Literal["add", "remove", "replace", "move", "copy", "test"] = Field(description="What to do at `path`.")
+    path: JsonPointer = Field(description="Where, in the generated object (JSON pointer).")
+    value: Any = Field(default=None, description="The value to add, replace with, or test for.")
+    from_: JsonPointer | None = Field(default=None, alias="from", description="Source of a move or copy.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> PatchOperation:
+        if self.op in ("add", "replace", "test") and "value" not in self.model_fields_set:
+            raise ValueError(f"a {self.op} operation needs a value")
+        if self.op in ("move", "copy") and self.from_ is None:
+            raise ValueError(f"a {self.op} operation needs from")
+        return self
+
+
+class PatchTarget(Model):
+    kind: Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*$")] = Field(description="Kind of the generated object.")
+    name: Annotated[str, Field(min_length=1, max_length=253)] = Field(description="Its metadata.name.")
+
+
+class ObjectPatch(Model):
+    """RFC 6902 operations on one object sophia generates for the service, applied before rendering.
+
+    The patched object goes through `sophia validate` (schemas and policy) like every other: a patch
+    that weakens the hardening fails there unless the service waives that rule with a reason.
+    """
+
+    target: PatchTarget = Field(description="The generated object, by kind and name (in the service's application).")
+    operations: list[PatchOperation] = Field(min_length=1, description="Applied in order (RFC 6902).")
 
 WAIVER_ANNOTATION_PREFIX = "sophia.ai/waive."
 """The annotation prefix `sophia policy` reads a waiver from: `sophia.ai/waive.<RULE-ID>: <reason>`."""
@@ -465,6 +505,11 @@ class ServiceSpec(Model):
         default_factory=dict,
         description="Policy rules this service breaks on purpose, each with the reason (written on its workload "
         "as a sophia.ai/waive.<RULE-ID> annotation). SOPHIA-PROBE-001: the service has no health check at all.",
+    )
+    patches: list[ObjectPatch] = Field(
+        default_factory=list,
+        description="RFC 6902 escape hatch: operations on objects sophia generates for this service (an "
+        "environment's patches are applied after the catalogue's).",
     )
 
     @model_validator(mode="after")
@@ -715,6 +760,12 @@ class ServiceOverride(Model):
     volumes: dict[Name, Volume] | None = Field(default=None, description="Volume sizes here.")
     expose: Expose | None = Field(default=None, description="Ingress host here.")
     gpu: Gpu | None = Field(default=None, description="GPU models acceptable here.")
+    waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
+        default_factory=dict, description="Policy rules waived here too, each with the reason."
+    )
+    patches: list[ObjectPatch] = Field(
+        default_factory=list, description="Patches applied here, after the catalogue's (RFC 6902 on generated objects)."
+    )
 
 
 class EscTokenSecret(Model):
