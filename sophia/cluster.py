@@ -19,6 +19,10 @@ from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeCla
 from sophia.model.models import Addon, Cluster
 
 CLUSTERS_FOLDER = "clusters"
+ROOT_WAVE = -40
+RUNTIME_WAVE = -35
+"""Before every add-on (their waves are -34 to -21): the API server refuses a pod whose RuntimeClass does not
+exist, so a GPU add-on's DaemonSet synced first would stay Progressing and hold the cluster root's waves."""
 CLUSTER_KINDS = (
     ("", "Namespace"),
     ("apiextensions.k8s.io", "CustomResourceDefinition"),
@@ -69,7 +73,7 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
             component="cluster-runtime",
             path=f"{path}/{base}/runtime",
             dest_namespace=argo_ns,
-            wave=-20,
+            wave=RUNTIME_WAVE,
         ))
     ArgoApplication(scope, "root", folder=f"{base}/argocd", props=ArgoApplicationProps(
         **common,
@@ -77,7 +81,7 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         component="argocd-root",
         path=f"{path}/{base}/argocd",
         dest_namespace=argo_ns,
-        wave=-40,
+        wave=ROOT_WAVE,
     ))
 
 

@@ -677,8 +677,10 @@ class Addon(Model):
         description="Install from the project's own repository at the tag `release` (the release is then exact).",
     )
     namespace: NamespaceName = Field(description="Namespace the add-on runs in (created by Argo CD).")
-    wave: Annotated[StrictInt, Field(ge=-99, le=-21)] = Field(
-        default=-25, description="Argo CD sync wave among the cluster's Applications (before the runtime's -20)."
+    wave: Annotated[StrictInt, Field(ge=-34, le=-21)] = Field(
+        default=-25,
+        description="Argo CD sync wave among the cluster's Applications: after the `nvidia` RuntimeClass (-35), which "
+        "the pods of GPU add-ons name.",
     )
     values: dict[str, Any] = Field(default_factory=dict, description="Helm values (chart only).")
     kustomize: dict[str, Any] | None = Field(
