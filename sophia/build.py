@@ -14,7 +14,7 @@ from typing import Any
 from constructs import Construct
 
 from sophia import capacity, graph
-from sophia.cluster import build_cluster
+from sophia.cluster import build_cluster, prometheus_peer
 from sophia.constructs._base import SophiaConstruct, selector_pairs
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
@@ -177,6 +177,8 @@ def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], 
         port_name = svc.spec.expose.port or next(iter(svc.spec.ports))
         port = svc.spec.ports[port_name]
         ingress.append(TRAEFIK.model_copy(update={"ports": ((port.protocol, port.port),)}))
+    if (scraper := prometheus_peer(env.cluster, svc.spec)) is not None:
+        ingress.append(scraper)
     return NetworkAccessProps(
         name=svc.name,
         namespace=svc.namespace,

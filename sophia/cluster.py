@@ -15,8 +15,9 @@ from sophia.constructs._base import SophiaConstruct
 from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
+from sophia.constructs.network_access import Peer
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
-from sophia.model.models import Addon, Cluster
+from sophia.model.models import Addon, Cluster, ServiceSpec
 
 CLUSTERS_FOLDER = "clusters"
 ROOT_WAVE = -40
@@ -110,3 +111,14 @@ def _repository(addon: Addon) -> str:
         return addon.chart.repo
     assert addon.git is not None  # the model holds exactly one of the two
     return addon.git.repo_url
+
+
+def prometheus_peer(cluster: Cluster, spec: ServiceSpec) -> Peer | None:
+    """The cluster's Prometheus pods, allowed to a service's metrics port and no other; None when the service
+    declares no metrics or the cluster runs no Prometheus (`spec.monitoring`)."""
+    monitoring = cluster.spec.monitoring
+    if spec.metrics is None or monitoring is None:
+        return None
+    port = spec.ports[spec.metrics.port]
+    return Peer(namespace=cluster.spec.addons[monitoring.prometheus].namespace,
+                labels=tuple(sorted(monitoring.pod_labels.items())), ports=((port.protocol, port.port),))

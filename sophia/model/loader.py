@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from sophia.errors import SpecError
 from sophia.model import manifests
 from sophia.model import models as m
+from sophia.model.cluster_checks import check_cluster
 from sophia.model.environment import resolve_environment
 from sophia.model.platform import Env, Platform, Service
 from sophia.model.problems import Collector, Source, defined_names, type_name
@@ -140,6 +141,8 @@ def load(root: str | os.PathLike[str]) -> Platform:
     parsed = [(src, obj) for src in sources if (obj := _parse(src, col)) is not None]
     _guard_literals([*sources, *(src for _, _, src in hand_written)], col)
     by_kind = _by_kind(parsed, col)
+    for cluster_src, cluster in by_kind["Cluster"].values():
+        check_cluster(cluster_src, cluster, col)
 
     catalogs = by_kind["ServiceCatalog"]
     if len(catalogs) != 1 and not col.problems:

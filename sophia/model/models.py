@@ -388,6 +388,15 @@ class Egress(Model):
     ports: list[Port] = Field(default_factory=lambda: [443], description="Destination ports.")
 
 
+class Metrics(Model):
+    """Prometheus metrics the service serves: the cluster's Prometheus may reach this port, nothing else."""
+
+    port: PortName = Field(description="Name of the port that serves the metrics (one of the service's ports).")
+    path: Annotated[str, _check(URL_PATH, "URL path", 1024)] = Field(
+        default="/metrics", description="HTTP path of the metrics."
+    )
+
+
 WorkloadType = Literal["web", "worker", "stateful", "cronjob"]
 
 LLM_VARIABLES = ("LLM_GATEWAY_URL", "OPENAI_BASE_URL", "LLM_ROUTING_STRATEGY", "LLM_ROUTING_TARGETS")
@@ -496,6 +505,11 @@ class ServiceSpec(Model):
     gpu: Gpu | None = Field(default=None, description="GPUs per replica, by model.")
     expose: Expose | None = Field(default=None, description="Serve through the ingress at <host>.<domain>.")
     egress: list[Egress] = Field(default_factory=list, description="Internet destinations, each with a reason.")
+    metrics: Metrics | None = Field(
+        default=None,
+        description="Prometheus metrics it serves: its NetworkPolicy lets the cluster's Prometheus (spec.monitoring of "
+        "the Cluster) reach that port.",
+    )
     calls_llm: StrictBool = Field(default=False, description="Gets the LLM gateway URL injected.")
     schedule: Annotated[str, _check(_CRON, "cron schedule", 64), AfterValidator(_schedule)] | None = Field(
         default=None, description="Cron schedule (cronjob only), as Kubernetes CronJobs read it."
@@ -543,6 +557,8 @@ class ServiceSpec(Model):
                 raise ValueError(f"probes.{probe_name} uses port {check.port!r}, which is not one of the service's ports")
         if self.expose and self.expose.port and self.expose.port not in self.ports:
             raise ValueError(f"expose.port {self.expose.port!r} is not one of the service's ports")
+        if self.metrics and self.metrics.port not in self.ports:
+            raise ValueError(f"metrics.port {self.metrics.port!r} is not one of the service's ports")
         return self
 
 
@@ -699,6 +715,20 @@ class Addon(Model):
         return self
 
 
+class ClusterMonitoring(Model):
+    """Who watches the cluster: sophia's default alert rules, and who may scrape a service's metrics port."""
+
+    prometheus: Name = Field(
+        description="The add-on that runs Prometheus: the alert rules (PrometheusRules) go to its namespace, and a "
+        "service's `metrics` port is opened to its Prometheus pods."
+    )
+    pod_labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"},
+        min_length=1,
+        description="Labels of the Prometheus pods (prometheus-operator labels them app.kubernetes.io/name: prometheus).",
+    )
+
+
 class ClusterSpec(Model):
     source: GitSource | None = Field(
         default=None,
@@ -710,6 +740,9 @@ class ClusterSpec(Model):
         default_factory=dict,
         description="What the cluster runs besides sophia's output, by name: pinned releases, installed by the "
         "cluster's Argo CD when `source` is set.",
+    )
+    monitoring: ClusterMonitoring | None = Field(
+        default=None, description="Prometheus and sophia's default alert rules; without it nothing is scraped or alerted."
     )
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")] = Field(
         default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
@@ -762,6 +795,7 @@ class ServiceOverride(Model):
     volumes: dict[Name, Volume] | None = Field(default=None, description="Volume sizes here.")
     expose: Expose | None = Field(default=None, description="Ingress host here.")
     gpu: Gpu | None = Field(default=None, description="GPU models acceptable here.")
+    metrics: Metrics | None = Field(default=None, description="Prometheus metrics port and path here.")
     waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
         default_factory=dict, description="Policy rules waived here too, each with the reason."
     )
