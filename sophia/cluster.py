@@ -3,7 +3,9 @@
 `dist/clusters/<cluster>/` holds the cluster's own Argo CD project and root application, one
 Application per add-on of the Cluster file (a pinned Helm chart, or the add-on project's own
 manifests at its release tag) in the lowest sync waves so that their CRDs exist before anything
-uses them, and the `nvidia` RuntimeClass. Environments never emit
+uses them, the `nvidia` RuntimeClass (`runtime/`), and the Secrets the add-ons read from Pulumi
+ESC (`secrets/`: a ClusterSecretStore serving only those add-ons' namespaces and one
+ExternalSecret per Secret, synced right after External Secrets). Environments never emit
 cluster-wide objects two environments would fight over.
 """
 
@@ -11,15 +13,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from sophia.constructs._base import SophiaConstruct
+from sophia.constructs._base import SophiaConstruct, recommended_labels
 from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
+from sophia.constructs.esc_secret_store import EscSecretStore, EscSecretStoreProps
 from sophia.constructs.network_access import Peer
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
-from sophia.model.models import Addon, Cluster, ServiceSpec
+from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
+from sophia.model.models import EXTERNAL_SECRETS_GROUP, WAIVER_ANNOTATION_PREFIX, Addon, Cluster, Esc, ServiceSpec
 
 CLUSTERS_FOLDER = "clusters"
+SECRETS_FOLDER = "secrets"
 ROOT_WAVE = -40
 RUNTIME_WAVE = -35
 """Before every add-on (their waves are -34 to -21): the API server refuses a pod whose RuntimeClass does not
@@ -34,6 +39,12 @@ CLUSTER_KINDS = (
     ("node.k8s.io", "RuntimeClass"),
     ("nfd.k8s-sigs.io", "NodeFeatureRule"),
 )
+SECRET_STORE_KIND = (EXTERNAL_SECRETS_GROUP, "ClusterSecretStore")
+ADDON_NAMESPACE = {
+    f"{WAIVER_ANNOTATION_PREFIX}SOPHIA-NET-002": "the namespace of a cluster add-on: its chart or manifests run the pods "
+    "and own their network access; a default-deny policy from sophia would cut them off",
+}
+"""On the objects sophia adds to an add-on's namespace (ExternalSecrets, PrometheusRules)."""
 
 
 def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
@@ -48,6 +59,8 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     scope = ApplicationChart(cluster_scope, "argocd", folder=f"{base}/argocd", namespace=argo_ns)
     project = f"cluster-{name}"
     addons = cluster.spec.addons
+    esc = cluster.spec.esc
+    readers = {n: a for n, a in addons.items() if a.secrets} if esc is not None else {}
     repos = {source.repo_url} | {_repository(addon) for addon in addons.values()}
     ArgoProject(scope, "project", folder=f"{base}/argocd", props=ArgoProjectProps(
         name=project,
@@ -55,8 +68,9 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         cluster=name,
         description=f"Cluster-wide add-ons of {name}: pinned releases and {source.repo_url}",
         source_repos=tuple(sorted(repos)),
-        namespaces=tuple(sorted({argo_ns, *(a.namespace for a in addons.values())})),
-        cluster_resources=CLUSTER_KINDS,
+        namespaces=tuple(sorted({argo_ns, *(a.namespace for a in addons.values())}
+                                | ({esc.token_secret.namespace} if readers and esc else set()))),
+        cluster_resources=CLUSTER_KINDS + ((SECRET_STORE_KIND,) if readers else ()),
     ))
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": source.repo_url,
@@ -65,6 +79,18 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
     for addon_name, addon in sorted(addons.items()):
         ArgoApplication(scope, f"addon-{addon_name}", folder=f"{base}/argocd", props=_addon_props(addon_name, addon, common))
     path = source.path.rstrip("/")
+    if readers and esc is not None:
+        folder = f"{base}/{SECRETS_FOLDER}"
+        secrets = ApplicationChart(cluster_scope, "secrets", folder=folder, namespace=esc.token_secret.namespace)
+        _addon_secrets(secrets, name, esc, readers, folder=folder)
+        ArgoApplication(scope, "secrets", folder=f"{base}/argocd", props=ArgoApplicationProps(
+            **common,
+            name=f"cluster-{name}-secrets",
+            component="cluster-secrets",
+            path=f"{path}/{base}/{SECRETS_FOLDER}",
+            dest_namespace=esc.token_secret.namespace,
+            wave=_wave_after(cluster, EXTERNAL_SECRETS_GROUP),
+        ))
     if any(pool.gpu for pool in cluster.spec.node_pools.values()):
         runtime = ApplicationChart(cluster_scope, "runtime", folder=f"{base}/runtime", namespace=argo_ns)
         NvidiaRuntimeClass(runtime, "runtime-class", folder=f"{base}/runtime", props=NvidiaRuntimeClassProps())
@@ -84,6 +110,34 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         dest_namespace=argo_ns,
         wave=ROOT_WAVE,
     ))
+
+
+def _addon_secrets(scope: ApplicationChart, cluster: str, esc: Esc, readers: dict[str, Addon], *, folder: str) -> None:
+    """The cluster's ESC store, serving only the namespaces of the add-ons that read secrets, and their ExternalSecrets."""
+    store = f"pulumi-esc-cluster-{cluster}"
+    EscSecretStore(scope, "secret-store", folder=folder, props=EscSecretStoreProps(
+        name=store,
+        environment=f"cluster-{cluster}",
+        esc=esc,
+        namespaces=tuple(sorted({addon.namespace for addon in readers.values()})),
+    ))
+    for addon_name, addon in sorted(readers.items()):
+        for secret, declared in sorted(addon.secrets.items()):
+            ServiceSecrets(scope, f"secret-{addon_name}-{secret}", folder=folder, props=ServiceSecretsProps(
+                name=secret,
+                namespace=addon.namespace,
+                labels=recommended_labels(name=secret, component="addon-secret", instance=f"addon-{addon_name}"),
+                store=store,
+                refresh_interval=esc.refresh_interval,
+                items=tuple(sorted(declared.data.items())),
+                template=declared.template,
+                annotations=ADDON_NAMESPACE,
+            ))
+
+
+def _wave_after(cluster: Cluster, group: str) -> int:
+    """The sync wave right after the add-ons that install `group`'s CRDs (the loader made sure there is one)."""
+    return max(cluster.spec.addons[n].wave for n in cluster.spec.installers(group)) + 1
 
 
 def _addon_props(name: str, addon: Addon, common: dict[str, Any]) -> ArgoApplicationProps:

@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import needs_crds, pinned_crds
 
 from sophia.errors import SpecError
 from sophia.model.loader import load
+from sophia.pipeline import compile_tree
 
 ROOT = Path(__file__).resolve().parents[1]
 BASIC = ROOT / "tests/fixtures/envs/basic"
@@ -77,3 +79,132 @@ def test_addon_waves_stay_between_the_runtime_class_and_the_environments(tmp_pat
     root = _copy(tmp_path)
     _edit(root, "cluster.yaml", "  nodePools:\n", ADDON.replace("WAVE", wave) + "  nodePools:\n")
     assert expected in _errors(root)
+
+
+WITH_SECRETS = """\
+  source: {repoURL: "https://git.example.com/platform.git", targetRevision: main}
+  esc: {organization: example-org, environment: platform-cluster}
+  addons:
+    external-secrets:
+      release: v2.9.0
+      chart: {repo: "https://charts.external-secrets.io", name: external-secrets, version: 2.9.0}
+      namespace: external-secrets
+      crds: {groups: [external-secrets.io]}
+    alerting:
+      release: v1.0.0
+      chart: {repo: "https://charts.example.org", name: alerting, version: 1.0.0}
+      namespace: monitoring
+      wave: -22
+      secrets:
+        alerting-config:
+          data: {webhook_url: slack.webhook_url}
+          template:
+            config.yaml: |
+              receiver: {url: '{{ .webhook_url }}'}
+        alerting-admin:
+          data: {password: alerting.admin_password}
+"""
+"""The basic fixture's cluster, synced by Argo CD, with External Secrets and an add-on reading two Secrets."""
+
+
+def _with_secrets(root: Path) -> None:
+    _edit(root, "cluster.yaml", "  nodePools:\n", WITH_SECRETS + "  nodePools:\n")
+
+
+def test_addon_secrets_are_external_secrets_from_the_clusters_esc(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _with_secrets(root)
+    out = {p: yaml.safe_load(t) for p, t in compile_tree(root).items() if p.startswith("clusters/")}
+    folder = "clusters/test-cluster/secrets"
+    assert sorted(p for p in out if p.startswith(folder)) == [
+        f"{folder}/ClusterSecretStore-pulumi-esc-cluster-test-cluster.yaml",
+        f"{folder}/ExternalSecret-alerting-admin.yaml",
+        f"{folder}/ExternalSecret-alerting-config.yaml",
+    ]
+    store = out[f"{folder}/ClusterSecretStore-pulumi-esc-cluster-test-cluster.yaml"]["spec"]
+    assert store["conditions"] == [{"namespaces": ["monitoring"]}], "only the namespaces of the add-ons that read secrets"
+    assert store["provider"]["pulumi"]["environment"] == "platform-cluster"
+    config = out[f"{folder}/ExternalSecret-alerting-config.yaml"]
+    assert config["metadata"]["namespace"] == "monitoring"
+    assert "SOPHIA-NET-002" in "".join(config["metadata"]["annotations"]), "an add-on's namespace has no default-deny of sophia's"
+    assert config["spec"] == {
+        "refreshInterval": "1h",
+        "secretStoreRef": {"kind": "ClusterSecretStore", "name": "pulumi-esc-cluster-test-cluster"},
+        "target": {"name": "alerting-config", "creationPolicy": "Owner", "deletionPolicy": "Retain",
+                   "template": {"engineVersion": "v2", "data": {"config.yaml": "receiver: {url: '{{ .webhook_url }}'}\n"}}},
+        "data": [{"secretKey": "webhook_url", "remoteRef": {"key": "slack.webhook_url"}}],
+    }
+    admin = out[f"{folder}/ExternalSecret-alerting-admin.yaml"]["spec"]
+    assert "template" not in admin["target"]
+    assert admin["data"] == [{"secretKey": "password", "remoteRef": {"key": "alerting.admin_password"}}]
+    app = out["clusters/test-cluster/argocd/Application-cluster-test-cluster-secrets.yaml"]
+    assert app["spec"]["source"]["path"] == "dist/clusters/test-cluster/secrets"
+    assert app["spec"]["destination"]["namespace"] == "external-secrets"
+    waves = {o["metadata"]["name"]: int(o["metadata"]["annotations"][WAVE]) for p, o in out.items() if o["kind"] == "Application"}
+    assert waves["addon-external-secrets"] < waves["cluster-test-cluster-secrets"] < waves["addon-alerting"]
+    project = out["clusters/test-cluster/argocd/AppProject-cluster-test-cluster.yaml"]["spec"]
+    assert {"group": "external-secrets.io", "kind": "ClusterSecretStore"} in project["clusterResourceWhitelist"]
+
+
+SLACK_HOOK = "https://hooks.slack.com/services/T01ABCDEFGH/B01ABCDEFGH/abcdefghijklmnopqrstuvwx"
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    pytest.param("  esc: {organization: example-org, environment: platform-cluster}\n", "",
+                 "environments/cluster.yaml:18: spec.addons.alerting.secrets: add-on 'alerting' reads secrets from ESC but "
+                 "the cluster names no ESC environment\n    hint: set spec.esc (organization, environment) in the Cluster file",
+                 id="no-esc"),
+    pytest.param("      crds: {groups: [external-secrets.io]}\n", "",
+                 "environments/cluster.yaml:18: spec.addons.alerting.secrets: add-on 'alerting' reads secrets through External "
+                 "Secrets, but no add-on installs its CRDs\n"
+                 "    hint: add External Secrets as an add-on with crds: {groups: [external-secrets.io]}",
+                 id="no-external-secrets"),
+    pytest.param("          data: {webhook_url: slack.webhook_url}\n", "          data: {webhook-url: slack.webhook_url}\n",
+                 "environments/cluster.yaml:20: spec.addons.alerting.secrets.alerting-config: with a template, the template "
+                 "reads 'webhook-url' as {{ .webhook-url }}: name it with letters, digits and '_' only",
+                 id="template-name-with-a-dash"),
+    pytest.param("          data: {password: alerting.admin_password}\n", "          data: {password: Alerting-Admin}\n",
+                 "environments/cluster.yaml:26: spec.addons.alerting.secrets.alerting-admin.data.password: String should "
+                 "match pattern", id="data-is-an-esc-path"),
+    pytest.param("              receiver: {url: '{{ .webhook_url }}'}\n", f"              receiver: {{url: '{SLACK_HOOK}'}}\n",
+                 "environments/cluster.yaml:23: spec.addons.alerting.secrets.alerting-config.template.config.yaml: secret "
+                 'literal: "config.yaml" looks like a secret (Slack Token)\n'
+                 "    hint: secrets live in Pulumi ESC: add `<name>: <system>.<field>` to this Secret's data and write "
+                 "`{{ .<name> }}` here", id="secret-in-a-template"),
+    pytest.param("        alerting-admin:\n", "        alerting-config-copy:\n",
+                 None, id="another-name-is-fine"),
+])
+def test_addon_secret_errors(tmp_path: Path, old: str, new: str, expected: str | None) -> None:
+    root = _copy(tmp_path)
+    _with_secrets(root)
+    _edit(root, "cluster.yaml", old, new)
+    if expected is None:
+        load(root)
+    else:
+        assert expected in _errors(root)
+
+
+def test_a_secret_name_is_declared_once_in_the_cluster(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _with_secrets(root)
+    _edit(root, "cluster.yaml", "      crds: {groups: [external-secrets.io]}\n",
+          "      crds: {groups: [external-secrets.io]}\n"
+          "      secrets:\n        alerting-admin:\n          data: {password: eso.admin_password}\n")
+    assert ("environments/cluster.yaml:15: spec.addons.external-secrets.secrets.alerting-admin: Secret 'alerting-admin' is "
+            "also declared by add-on 'alerting'\n"
+            "    hint: the cluster's ExternalSecrets share one folder: give each Secret its own name") in _errors(root)
+
+
+@needs_crds
+def test_addon_secrets_are_valid_against_the_pinned_external_secrets_release(tmp_path: Path) -> None:
+    from sophia.validate import validate_paths
+
+    root = _copy(tmp_path)
+    _with_secrets(root)
+    out = tmp_path / "dist"
+    for path, text in compile_tree(root).items():
+        if path.startswith("clusters/"):
+            (out / path).parent.mkdir(parents=True, exist_ok=True)
+            (out / path).write_text(text)
+    report = validate_paths([out / "clusters/test-cluster/secrets"], pinned_crds(root))
+    assert report.ok and len(report.resources) == 3, report.summary()

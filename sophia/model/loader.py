@@ -114,8 +114,8 @@ def _guard_literals(sources: list[Source], col: Collector) -> None:
         for path, key, value in keyed_strings(src.doc.data):
             if not value:
                 continue
-            if "secrets" in path:  # ESC key paths, never secret values
-                continue
+            if "secrets" in path and path[-2:-1] != ("template",):
+                continue  # ESC key paths, never secret values; an add-on secret's template is text, and is checked
             for address in host_ips(value):
                 if "/" in value.split(address, 1)[1][:1]:
                     continue  # a network range (CIDR) is not a host
@@ -127,7 +127,10 @@ def _guard_literals(sources: list[Source], col: Collector) -> None:
     for src, path, pair in checked:
         problem = verdicts[pair]
         if problem is not None:
+            in_template = path[-2:-1] == ("template",)
             col.add(src.file, src.doc.line_of(path), path, f"secret literal: {problem[1]}",
+                    "secrets live in Pulumi ESC: add `<name>: <system>.<field>` to this Secret's data and write "
+                    "`{{ .<name> }}` here" if in_template else
                     "secrets live in Pulumi ESC: declare `secrets: {VAR: {key: <system>.<field>}}` on the service")
 
 

@@ -665,6 +665,12 @@ class GitManifests(Model):
     )
 
 
+EXTERNAL_SECRETS_GROUP = "external-secrets.io"
+"""The API group of ExternalSecret and ClusterSecretStore: the add-on whose CRDs hold it is External Secrets."""
+PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
+"""The API group of PrometheusRule and ServiceMonitor (prometheus-operator's CRDs)."""
+
+
 class AddonCrds(Model):
     groups: list[ApiGroup] = Field(
         min_length=1, description="API groups of the CustomResourceDefinitions the add-on installs."
@@ -676,6 +682,42 @@ class AddonCrds(Model):
     release: Version | None = Field(
         default=None, description="Release of the project whose CRDs the add-on installs; defaults to the add-on's release."
     )
+
+
+SecretName = Annotated[str, _check(_DNS1123_SUBDOMAIN, "Secret name (a DNS subdomain)", 253)]
+SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]
+"""A key of a Secret's data (letters, digits, '-', '_' and '.')."""
+EscPath = Annotated[str, Field(pattern=ESC_PATH)]
+_TEMPLATE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class AddonSecret(Model):
+    """One Secret an add-on reads, filled by External Secrets from the cluster's Pulumi ESC environment.
+
+    Without `template` every key of `data` becomes a key of the Secret. With it, the Secret holds exactly
+    the keys of `template`, each rendered by External Secrets (template engine v2) from the values of
+    `data`, which the template reads as `{{ .<name> }}`.
+    """
+
+    data: dict[SecretKey, EscPath] = Field(
+        min_length=1,
+        description="Key of the Secret (or, with template, the name the template reads the value by) -> ESC path "
+        "`<system>.<field>`.",
+    )
+    template: dict[SecretKey, str] | None = Field(
+        default=None,
+        description="Secret keys built from several values, e.g. a whole config file with `{{ .slack_webhook_url }}` "
+        "in it. No secret value is ever written here: the loader's literal check applies.",
+    )
+
+    @model_validator(mode="after")
+    def _template_names(self) -> AddonSecret:
+        if self.template is not None:
+            for name in self.data:
+                if not _TEMPLATE_NAME.fullmatch(name):
+                    raise ValueError(f"with a template, the template reads {name!r} as {{{{ .{name} }}}}: name it "
+                                     "with letters, digits and '_' only")
+        return self
 
 
 class Addon(Model):
@@ -703,6 +745,11 @@ class Addon(Model):
         default=None, description="Argo CD `source.kustomize` settings, e.g. inline patches (git only)."
     )
     crds: AddonCrds | None = Field(default=None, description="The CustomResourceDefinitions it installs, if any.")
+    secrets: dict[SecretName, AddonSecret] = Field(
+        default_factory=dict,
+        description="Secrets it reads, by name, in its namespace: ExternalSecrets from the cluster's ESC environment "
+        "(spec.esc), synced right after External Secrets.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Addon:
@@ -741,6 +788,10 @@ class ClusterSpec(Model):
         description="What the cluster runs besides sophia's output, by name: pinned releases, installed by the "
         "cluster's Argo CD when `source` is set.",
     )
+    esc: Esc | None = Field(
+        default=None,
+        description="Pulumi ESC environment the add-ons' secrets come from (the cluster's own, not an environment's).",
+    )
     monitoring: ClusterMonitoring | None = Field(
         default=None, description="Prometheus and sophia's default alert rules; without it nothing is scraped or alerted."
     )
@@ -748,6 +799,10 @@ class ClusterSpec(Model):
         default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
     )
     node_pools: dict[Name, NodePool] = Field(min_length=1, description="Groups of machines, by label.")
+
+    def installers(self, group: str) -> list[str]:
+        """The add-ons whose CustomResourceDefinitions serve `group`, by name."""
+        return sorted(n for n, a in self.addons.items() if a.crds is not None and group in a.crds.groups)
 
 
 class Cluster(Model):
