@@ -5,8 +5,9 @@ Application per add-on of the Cluster file (a pinned Helm chart, or the add-on p
 manifests at its release tag) in the lowest sync waves so that their CRDs exist before anything
 uses them, the `nvidia` RuntimeClass (`runtime/`), and the Secrets the add-ons read from Pulumi
 ESC (`secrets/`: a ClusterSecretStore serving only those add-ons' namespaces and one
-ExternalSecret per Secret, synced right after External Secrets). Environments never emit
-cluster-wide objects two environments would fight over.
+ExternalSecret per Secret, synced right after External Secrets) and sophia's default alert rules
+(`monitoring/`: PrometheusRules in the namespace of the add-on that runs Prometheus, synced after
+it). Environments never emit cluster-wide objects two environments would fight over.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from sophia.constructs._base import SophiaConstruct, recommended_labels
+from sophia.constructs.alert_rules import AlertRules, AlertRulesProps
 from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
@@ -21,10 +23,19 @@ from sophia.constructs.esc_secret_store import EscSecretStore, EscSecretStorePro
 from sophia.constructs.network_access import Peer
 from sophia.constructs.runtime_class import NvidiaRuntimeClass, NvidiaRuntimeClassProps
 from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
-from sophia.model.models import EXTERNAL_SECRETS_GROUP, WAIVER_ANNOTATION_PREFIX, Addon, Cluster, Esc, ServiceSpec
+from sophia.model.models import (
+    EXTERNAL_SECRETS_GROUP,
+    PROMETHEUS_OPERATOR_GROUP,
+    WAIVER_ANNOTATION_PREFIX,
+    Addon,
+    Cluster,
+    Esc,
+    ServiceSpec,
+)
 
 CLUSTERS_FOLDER = "clusters"
 SECRETS_FOLDER = "secrets"
+MONITORING_FOLDER = "monitoring"
 ROOT_WAVE = -40
 RUNTIME_WAVE = -35
 """Before every add-on (their waves are -34 to -21): the API server refuses a pod whose RuntimeClass does not
@@ -44,7 +55,8 @@ ADDON_NAMESPACE = {
     f"{WAIVER_ANNOTATION_PREFIX}SOPHIA-NET-002": "the namespace of a cluster add-on: its chart or manifests run the pods "
     "and own their network access; a default-deny policy from sophia would cut them off",
 }
-"""On the objects sophia adds to an add-on's namespace (ExternalSecrets, PrometheusRules)."""
+"""On the objects sophia adds to an add-on's namespace (ExternalSecrets, PrometheusRules): the policy asks
+every namespace sophia writes into for a default-deny NetworkPolicy."""
 
 
 def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
@@ -90,6 +102,24 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
             path=f"{path}/{base}/{SECRETS_FOLDER}",
             dest_namespace=esc.token_secret.namespace,
             wave=_wave_after(cluster, EXTERNAL_SECRETS_GROUP),
+        ))
+    monitoring = cluster.spec.monitoring
+    if monitoring is not None and monitoring.alerts:
+        prometheus = addons[monitoring.prometheus]
+        folder = f"{base}/{MONITORING_FOLDER}"
+        alerts = ApplicationChart(cluster_scope, "monitoring", folder=folder, namespace=prometheus.namespace)
+        AlertRules(alerts, "alert-rules", folder=folder, props=AlertRulesProps(
+            namespace=prometheus.namespace,
+            annotations=ADDON_NAMESPACE,
+        ))
+        ArgoApplication(scope, "monitoring", folder=f"{base}/argocd", props=ArgoApplicationProps(
+            **common,
+            name=f"cluster-{name}-monitoring",
+            component="cluster-monitoring",
+            path=f"{path}/{base}/{MONITORING_FOLDER}",
+            dest_namespace=prometheus.namespace,
+            # after the CRDs, and after Prometheus: its operator's admission webhook checks PrometheusRules
+            wave=max(prometheus.wave + 1, _wave_after(cluster, PROMETHEUS_OPERATOR_GROUP)),
         ))
     if any(pool.gpu for pool in cluster.spec.node_pools.values()):
         runtime = ApplicationChart(cluster_scope, "runtime", folder=f"{base}/runtime", namespace=argo_ns)

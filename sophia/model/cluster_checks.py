@@ -1,9 +1,9 @@
 """Checking a Cluster file against itself: what one field names, another defines.
 
 The model validates each field; this checks the references between them, each problem at the line of
-the field that needs what is missing: the add-on `spec.monitoring` says runs Prometheus, the ESC
-environment and the External Secrets add-on that add-on secrets are read through, one name per
-Secret.
+the field that needs what is missing: the add-on `spec.monitoring` says runs Prometheus and the CRDs
+of its alert rules; the ESC environment and the External Secrets add-on that add-on secrets are read
+through; one name per Secret.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ def check_cluster(src: Source, cluster: m.Cluster, col: Collector) -> None:
     if monitoring is not None and monitoring.prometheus not in spec.addons:
         problems.add(("spec", "monitoring", "prometheus"), f"add-on {monitoring.prometheus!r} is not defined",
                      did_you_mean(monitoring.prometheus, spec.addons) or defined_names("add-ons", spec.addons))
+    if monitoring is not None and monitoring.alerts and not spec.installers(m.PROMETHEUS_OPERATOR_GROUP):
+        problems.add(("spec", "monitoring"), "the alert rules are PrometheusRules, but no add-on installs their CRDs",
+                     f"add prometheus-operator's CRDs as an add-on with crds: {{groups: [{m.PROMETHEUS_OPERATOR_GROUP}]}}")
     _addon_secrets(spec, problems.add)
 
 

@@ -774,6 +774,11 @@ class ClusterMonitoring(Model):
         min_length=1,
         description="Labels of the Prometheus pods (prometheus-operator labels them app.kubernetes.io/name: prometheus).",
     )
+    alerts: StrictBool = Field(
+        default=True,
+        description="Emit sophia's default alert rules (PrometheusRules, dist/clusters/<name>/monitoring/); false leaves "
+        "alerting to rules of your own.",
+    )
 
 
 class ClusterSpec(Model):
