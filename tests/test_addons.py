@@ -208,3 +208,126 @@ def test_addon_secrets_are_valid_against_the_pinned_external_secrets_release(tmp
             (out / path).write_text(text)
     report = validate_paths([out / "clusters/test-cluster/secrets"], pinned_crds(root))
     assert report.ok and len(report.resources) == 3, report.summary()
+
+
+# ---------------------------------------------------------------------------------------------
+# The real platform: the monitoring add-ons, Argo CD's notifications, and their Secrets
+
+
+def _app(dist: dict[str, Any], name: str) -> dict[str, Any]:
+    return dist[f"{CLUSTER_ARGOCD}/Application-{name}.yaml"]  # type: ignore[no-any-return]
+
+
+def _values(dist: dict[str, Any], addon: str) -> dict[str, Any]:
+    return _app(dist, f"addon-{addon}")["spec"]["source"]["helm"]["valuesObject"]  # type: ignore[no-any-return]
+
+
+def test_monitoring_addons_are_pinned_and_ordered() -> None:
+    dist = _dist()
+    waves = _waves(dist)
+    crds = _app(dist, "addon-prometheus-operator-crds")["spec"]["source"]
+    assert (crds["repoURL"], crds["path"], crds["targetRevision"]) == (
+        "https://github.com/prometheus-operator/prometheus-operator.git", "example/prometheus-operator-crd-full", "v0.89.0")
+    charts = {name: _app(dist, f"addon-{name}")["spec"]["source"] for name in ("kube-prometheus-stack", "loki", "alloy", "dcgm-exporter")}
+    assert {name: (s["chart"], s["targetRevision"]) for name, s in charts.items()} == {
+        "kube-prometheus-stack": ("kube-prometheus-stack", "82.15.1"),
+        "loki": ("loki", "6.29.0"),
+        "alloy": ("alloy", "0.12.5"),
+        "dcgm-exporter": ("dcgm-exporter", "4.1.3"),
+    }
+    assert {_app(dist, f"addon-{n}")["spec"]["destination"]["namespace"] for n in charts} == {"monitoring"}
+    # CRDs first; the Secrets right after External Secrets and before the stack that reads them; the
+    # log shipper after Loki; the GPU exporter (a ServiceMonitor) after the CRDs, under the nvidia runtime.
+    assert waves["addon-prometheus-operator-crds"] < waves["addon-kube-prometheus-stack"]
+    assert waves["addon-external-secrets"] < waves["cluster-sophia-k3s-secrets"] < waves["addon-kube-prometheus-stack"]
+    assert waves["addon-loki"] < waves["addon-alloy"]
+    assert waves["cluster-sophia-k3s-runtime"] < waves["addon-prometheus-operator-crds"] < waves["addon-dcgm-exporter"]
+
+
+def test_kube_prometheus_stack_matches_the_crds_and_selects_everything() -> None:
+    dist = _dist()
+    values = _values(dist, "kube-prometheus-stack")
+    release = _app(dist, "addon-prometheus-operator-crds")["spec"]["source"]["targetRevision"]
+    assert values["crds"] == {"enabled": False}, "the CRDs come from prometheus-operator-crds, at the exact release"
+    operator = values["prometheusOperator"]
+    assert operator["image"]["tag"] == operator["prometheusConfigReloader"]["image"]["tag"] == release
+    spec = values["prometheus"]["prometheusSpec"]
+    for kind in ("serviceMonitor", "podMonitor", "probe", "scrapeConfig", "rule"):
+        assert spec[f"{kind}SelectorNilUsesHelmValues"] is False, kind
+        assert f"{kind}Selector" not in spec and f"{kind}NamespaceSelector" not in spec, "empty selectors: every object"
+    [argocd] = values["prometheus"]["additionalServiceMonitors"]
+    assert argocd["namespaceSelector"] == {"matchNames": ["argocd"]}
+    assert argocd["selector"] == {"matchLabels": {"app.kubernetes.io/part-of": "argocd", "app.kubernetes.io/component": "metrics"}}
+
+
+def test_grafana_and_alertmanager_read_secrets_from_esc() -> None:
+    dist = _dist()
+    values = _values(dist, "kube-prometheus-stack")
+    secrets = {p.rsplit("/", 1)[1]: o for p, o in dist.items() if p.startswith("clusters/sophia-k3s/secrets/")}
+    grafana = secrets[f"ExternalSecret-{values['grafana']['admin']['existingSecret']}.yaml"]
+    assert grafana["metadata"]["namespace"] == "monitoring"
+    assert set(grafana["spec"]["target"]["template"]["data"]) == {"admin-user", "admin-password"}, "the grafana chart's default keys"
+    assert grafana["spec"]["data"] == [{"secretKey": "admin_password", "remoteRef": {"key": "grafana.admin_password"}}]
+    manager = values["alertmanager"]["alertmanagerSpec"]
+    assert manager["useExistingSecret"] is True
+    config = secrets[f"ExternalSecret-{manager['configSecret']}.yaml"]
+    assert config["metadata"]["namespace"] == "monitoring"
+    assert config["spec"]["data"] == [{"secretKey": "slack_webhook_url", "remoteRef": {"key": "slack.webhook_url"}}]
+    alertmanager = yaml.safe_load(config["spec"]["target"]["template"]["data"]["alertmanager.yaml"])
+    assert alertmanager["route"]["receiver"] == "slack"
+    [slack] = [r for r in alertmanager["receivers"] if r["name"] == "slack"]
+    assert slack["slack_configs"] == [{"api_url": "{{ .slack_webhook_url }}", "send_resolved": True}]
+    store = secrets["ClusterSecretStore-pulumi-esc-cluster-sophia-k3s.yaml"]["spec"]
+    assert store["conditions"] == [{"namespaces": ["monitoring"]}]
+    assert store["provider"]["pulumi"]["environment"] == "sophia-ai-platform"
+
+
+def test_the_gpu_exporter_runs_on_the_gpu_pools_only() -> None:
+    dist = _dist()
+    values = _values(dist, "dcgm-exporter")
+    cluster = load(ROOT / "environments").environments["production"].cluster
+    gpu_pools = sorted(n for n, pool in cluster.spec.node_pools.items() if pool.gpu)
+    [term] = values["affinity"]["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"]["nodeSelectorTerms"]
+    assert term["matchExpressions"] == [{"key": "sophia.ai/pool", "operator": "In", "values": gpu_pools}]
+    assert values["runtimeClassName"] == "nvidia"
+    taints = {(t.key, t.effect) for n in gpu_pools for t in cluster.spec.node_pools[n].taints}
+    assert taints <= {(t["key"], t["effect"]) for t in values["tolerations"] if t["operator"] == "Exists"}
+    assert values["serviceMonitor"]["enabled"] is True
+    assert values["image"]["tag"].startswith(cluster.spec.addons["dcgm-exporter"].release + "-"), "the release, pinned"
+
+
+def test_every_pod_log_goes_to_loki() -> None:
+    dist = _dist()
+    alloy = _values(dist, "alloy")
+    assert alloy["controller"] == {"type": "daemonset", "tolerations": [{"operator": "Exists"}]}
+    config = alloy["alloy"]["configMap"]["content"]
+    loki = _values(dist, "loki")
+    assert (loki["deploymentMode"], loki["loki"]["storage"]["type"]) == ("SingleBinary", "filesystem")
+    assert f'url = "http://{loki["fullnameOverride"]}.monitoring.svc.cluster.local:3100/loki/api/v1/push"' in config
+    assert 'loki.source.kubernetes "pods"' in config and 'sys.env("NODE_NAME")' in config
+
+
+def test_adding_a_helm_addon_is_an_edit_of_the_cluster_file_only(tmp_path: Path) -> None:
+    root = _copy(tmp_path, ROOT / "environments")
+    _edit(root, "clusters/sophia-k3s.yaml", "  nodePools:\n", """\
+    metrics-server:
+      # a chart/app match that could not be verified offline
+      release: v0.8.0
+      chart: {repo: https://kubernetes-sigs.github.io/metrics-server, name: metrics-server, version: 3.13.0}
+      namespace: kube-metrics
+      values:
+        args: [--kubelet-preferred-address-types=InternalIP]
+  nodePools:
+""")
+    before = {p for p in compile_tree(ROOT / "environments")}
+    after = compile_tree(root)
+    assert sorted(set(after) - before) == [f"{CLUSTER_ARGOCD}/Application-addon-metrics-server.yaml"]
+    app = yaml.safe_load(after[f"{CLUSTER_ARGOCD}/Application-addon-metrics-server.yaml"])
+    assert app["spec"]["source"] == {
+        "repoURL": "https://kubernetes-sigs.github.io/metrics-server", "chart": "metrics-server", "targetRevision": "3.13.0",
+        "helm": {"releaseName": "addon-metrics-server", "valuesObject": {"args": ["--kubelet-preferred-address-types=InternalIP"]}},
+    }
+    assert app["spec"]["destination"] == {"name": "sophia-k3s", "namespace": "kube-metrics"}
+    project = yaml.safe_load(after[f"{CLUSTER_ARGOCD}/AppProject-cluster-sophia-k3s.yaml"])["spec"]
+    assert "https://kubernetes-sigs.github.io/metrics-server" in project["sourceRepos"]
+    assert {"name": "sophia-k3s", "namespace": "kube-metrics"} in project["destinations"]
