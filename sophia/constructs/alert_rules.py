@@ -10,12 +10,15 @@ framebuffer MiB) and Argo CD's application controller (`argocd_app_info`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
+
+if TYPE_CHECKING:
+    from sophia.k8s.monitoring_coreos_com_v1 import PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules
 
 
 class AlertRule(BaseModel):
@@ -100,15 +103,16 @@ class AlertRules(SophiaConstruct):
         for group in props.groups:
             name = f"sophia-{group.name}"
             labels = recommended_labels(name=name, component="alert-rules")
+            spec: PrometheusRuleSpecGroups = {"name": f"sophia.{group.name}", "rules": [_rule(rule) for rule in group.rules]}
             self._emit(folder, {
                 "apiVersion": "monitoring.coreos.com/v1",
                 "kind": "PrometheusRule",
                 "metadata": metadata(name, labels, namespace=props.namespace, annotations={**SKIP_DRY_RUN, **props.annotations}),
-                "spec": {"groups": [{"name": f"sophia.{group.name}", "rules": [_rule(rule) for rule in group.rules]}]},
+                "spec": {"groups": [spec]},
             })
 
 
-def _rule(rule: AlertRule) -> dict[str, object]:
+def _rule(rule: AlertRule) -> PrometheusRuleSpecGroupsRules:
     return {
         "alert": rule.alert,
         "expr": rule.expr,
