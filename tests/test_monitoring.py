@@ -282,3 +282,18 @@ def test_the_alert_rules_are_valid_against_the_pinned_crd_with_its_go_pattern_sp
             (out / path).write_text(text)
     report = validate_paths([out], crd_catalog(crds, pins_of(root)))
     assert report.ok and len(report.resources) == 4 and not report.unevaluated, report.summary()
+
+
+def test_the_real_platform_scrapes_the_services_the_old_manifests_scraped() -> None:
+    """backend and gong-webhook served /metrics on their HTTP port in the old manifests (prometheus.io
+    annotations, a static scrape config, a ServiceMonitor); no other service clearly did."""
+    platform = load(ROOT / "environments")
+    for env in platform.environments.values():
+        declared = {n: (s.spec.metrics.port, s.spec.metrics.path) for n, s in env.services.items() if s.spec.metrics}
+        assert declared == {"backend": ("http", "/metrics"), "gong-webhook": ("http", "/metrics")}, env.name
+        for name, svc in env.services.items():
+            policy = yaml.safe_load((ROOT / "dist" / env.name / svc.spec.application / f"NetworkPolicy-{name}.yaml").read_text())
+            scrapers = [rule for rule in policy["spec"]["ingress"]
+                        if rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}]
+            port = svc.spec.ports[svc.spec.metrics.port].port if svc.spec.metrics else None
+            assert scrapers == ([{**PROMETHEUS_TO_METRICS, "ports": [{"port": port, "protocol": "TCP"}]}] if port else []), name
