@@ -278,8 +278,32 @@ def test_grafana_and_alertmanager_read_secrets_from_esc() -> None:
     [slack] = [r for r in alertmanager["receivers"] if r["name"] == "slack"]
     assert slack["slack_configs"] == [{"api_url": "{{ .slack_webhook_url }}", "send_resolved": True}]
     store = secrets["ClusterSecretStore-pulumi-esc-cluster-sophia-k3s.yaml"]["spec"]
-    assert store["conditions"] == [{"namespaces": ["monitoring"]}]
+    assert store["conditions"] == [{"namespaces": ["argocd", "monitoring"]}]
     assert store["provider"]["pulumi"]["environment"] == "sophia-ai-platform"
+
+
+def test_argo_cd_notifies_slack_through_a_webhook_from_esc() -> None:
+    dist = _dist()
+    source = _app(dist, "addon-argo-cd")["spec"]["source"]
+    patches = {(p.get("target") or {}).get("name") or yaml.safe_load(p["patch"])["metadata"]["name"]: yaml.safe_load(p["patch"])
+               for p in source["kustomize"]["patches"]}
+    assert patches["argocd-notifications-secret"] == {
+        "apiVersion": "v1", "kind": "Secret", "metadata": {"name": "argocd-notifications-secret"}, "$patch": "delete",
+    }, "the install manifests' empty Secret goes, so that External Secrets owns it alone"
+    data = patches["argocd-notifications-cm"]["data"]
+    service = yaml.safe_load(data["service.webhook.slack"])
+    secret = dist["clusters/sophia-k3s/secrets/ExternalSecret-argocd-notifications-secret.yaml"]
+    assert secret["metadata"]["namespace"] == "argocd"
+    keys = {d["secretKey"]: d["remoteRef"]["key"] for d in secret["spec"]["data"]}
+    assert service["url"] == "$slack-webhook-url" and keys == {"slack-webhook-url": "slack.webhook_url"}
+    triggers = {name: yaml.safe_load(data[f"trigger.{name}"]) for name in ("on-sync-failed", "on-health-degraded")}
+    assert triggers["on-health-degraded"] == [{"when": "app.status.health.status == 'Degraded'", "send": ["app-health-degraded"]}]
+    assert "phase in ['Error', 'Failed']" in triggers["on-sync-failed"][0]["when"]
+    for trigger in triggers.values():
+        [template] = trigger[0]["send"]
+        body = yaml.safe_load(data[f"template.{template}"])["webhook"]["slack"]
+        assert body["method"] == "POST" and '"text"' in body["body"]
+    assert yaml.safe_load(data["subscriptions"]) == [{"recipients": ["slack"], "triggers": ["on-sync-failed", "on-health-degraded"]}]
 
 
 def test_the_gpu_exporter_runs_on_the_gpu_pools_only() -> None:
