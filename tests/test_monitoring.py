@@ -297,3 +297,33 @@ def test_the_real_platform_scrapes_the_services_the_old_manifests_scraped() -> N
                         if rule["from"][0]["namespaceSelector"]["matchLabels"] == {"kubernetes.io/metadata.name": "monitoring"}]
             port = svc.spec.ports[svc.spec.metrics.port].port if svc.spec.metrics else None
             assert scrapers == ([{**PROMETHEUS_TO_METRICS, "ports": [{"port": port, "protocol": "TCP"}]}] if port else []), name
+
+
+def test_the_reports_say_what_is_monitored(tmp_path: Path) -> None:
+    root = _copy(tmp_path)
+    _monitored(root)
+    _edit(root, "catalog.yaml", *DB_METRICS)
+    files = compile_tree(root)
+    summary, capacity = files["staging/SUMMARY.md"], files["staging/CAPACITY.md"]
+    assert "| exposed at | metrics | secrets (ESC path) |" in summary
+    assert "| general |  |  | `metrics` /metrics, scraped | `POSTGRES_PASSWORD` ← `db.password` |" in summary
+    assert ("Prometheus: add-on `stack` of cluster `test-cluster`, namespace `monitoring`. It scrapes 1 of the 5 services "
+            "here, those that declare `metrics` (their NetworkPolicy lets its pods reach that port): db.") in summary
+    assert ("| PodCrashLooping | `max_over_time(kube_pod_container_status_waiting_reason{reason=\"CrashLoopBackOff\"}[5m]) "
+            ">= 1` | 15m | warning |") in summary
+    assert capacity.endswith(
+        "## Watched at run time\n\n"
+        "The table counts the requests of sophia's services; the cluster's add-ons (prometheus-crds, stack) request capacity "
+        "of their own on the same pools.\n\n"
+        "| alert | fires when | for | severity |\n|---|---|---|---|\n"
+        "| VolumeNearlyFull | `kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.1` | 10m | warning |\n"
+        "| GpuMemoryNearlyFull | `DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 0.9` | 10m | warning |\n")
+
+
+def test_without_prometheus_the_reports_say_nothing_is_watched() -> None:
+    files = compile_tree(BASIC)
+    assert files["staging/SUMMARY.md"].endswith(
+        "## Monitoring\n\nCluster `test-cluster` runs no Prometheus (`spec.monitoring` of its Cluster file): nothing is "
+        "scraped, and sophia emits no alert rules.\n")
+    assert files["staging/CAPACITY.md"].endswith(
+        "Cluster `test-cluster` runs no Prometheus: nothing watches volumes or GPU memory.\n")

@@ -36,6 +36,7 @@ class AlertGroup(BaseModel):
 
     name: str = Field(description="Group name; the PrometheusRule is `sophia-<name>`.")
     rules: tuple[AlertRule, ...] = Field(description="Rules evaluated together.")
+    capacity: bool = Field(default=False, description="Whether the group watches capacity in use (CAPACITY.md lists it).")
 
 
 DEFAULT_ALERTS: tuple[AlertGroup, ...] = (
@@ -54,7 +55,7 @@ DEFAULT_ALERTS: tuple[AlertGroup, ...] = (
             summary="Pod {{ $labels.namespace }}/{{ $labels.pod }} has not been ready for 15 minutes",
         ),
     )),
-    AlertGroup(name="storage", rules=(
+    AlertGroup(name="storage", capacity=True, rules=(
         AlertRule(
             alert="VolumeNearlyFull",
             expr="kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes < 0.1",
@@ -62,7 +63,7 @@ DEFAULT_ALERTS: tuple[AlertGroup, ...] = (
             summary="Volume {{ $labels.namespace }}/{{ $labels.persistentvolumeclaim }} is over 90% full",
         ),
     )),
-    AlertGroup(name="gpu", rules=(
+    AlertGroup(name="gpu", capacity=True, rules=(
         AlertRule(
             alert="GpuMemoryNearlyFull",
             expr="DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE) > 0.9",
