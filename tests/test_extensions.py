@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import REPO
+from conftest import REPO, needs_crds, pinned_crds
 
 from sophia.errors import CompileError
 from sophia.extensions import load_extensions
@@ -76,3 +76,36 @@ def test_an_extension_that_cannot_be_imported_is_a_problem(tmp_path: Path, monke
         load_extensions("typo_extensions")
     [problem] = error.value.problems
     assert (problem.file, problem.line, problem.message.split(":")[0]) == ("typo_extensions/bad.py", 1, "cannot import")
+
+
+def test_the_shipped_example_monitors_every_service_that_declares_metrics() -> None:
+    """extensions/service_monitor.py: a ServiceMonitor per service with `metrics:`, built with the classes
+    `make imports` generated from the pinned prometheus-operator CRDs, in the service's application folder."""
+    import extensions.service_monitor as example
+    from sophia.model.loader import load
+
+    assert example.monitoring.ServiceMonitor.__module__ == "extensions.imports.com.coreos.monitoring"
+    assert [e.name for e in load_extensions("extensions")] == ["extensions.service_monitor"]
+    platform = load(REPO / "environments")
+    files = compile_tree(REPO / "environments")
+    expected = {f"{env.name}/{svc.spec.application}/ServiceMonitor-{svc.name}.yaml": (env.name, svc)
+                for env in platform.environments.values() for svc in env.services.values() if svc.spec.metrics}
+    assert sorted(p for p in files if "/ServiceMonitor-" in p and not p.startswith("clusters/")) == sorted(expected)
+    assert len(expected) >= 2
+    for path, (env_name, svc) in expected.items():
+        monitor = yaml.safe_load(files[path])
+        assert svc.spec.metrics is not None
+        assert monitor["spec"]["endpoints"] == [{"interval": "30s", "path": svc.spec.metrics.path, "port": svc.spec.metrics.port}]
+        assert monitor["spec"]["selector"]["matchLabels"] == {
+            "app.kubernetes.io/instance": f"{svc.name}-{env_name}", "app.kubernetes.io/name": svc.name}
+        assert monitor["metadata"]["namespace"] == svc.namespace
+        assert (REPO / "dist" / path).read_text() == files[path], "dist/ holds it"
+
+
+@needs_crds
+def test_the_example_s_objects_pass_the_pinned_crds() -> None:
+    from sophia.validate import validate_paths
+
+    monitors = sorted((REPO / "dist").glob("*/*/ServiceMonitor-*.yaml"))
+    report = validate_paths(monitors, pinned_crds())
+    assert report.ok and len(report.resources) == len(monitors) >= 2, report.summary()

@@ -232,15 +232,7 @@ def test_alert_rules_need_the_prometheus_operator_crds(tmp_path: Path) -> None:
             ) in _errors(root)
 
 
-VALIDATOR_GAP = (
-    "sophia validate cannot compile the pinned PrometheusRule CRD: its pattern ^(?i)(abort|warn)?$ "
-    "(groups[].partial_response_strategy) is Go (RE2) syntax, which the JSON Schema validator refuses as "
-    "an ECMA-262 regex; sophia-k3s sets monitoring.alerts: false until sophia/validate translates it"
-)
-
-
 @needs_crds
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=VALIDATOR_GAP)
 def test_the_alert_rules_are_valid_against_the_pinned_prometheus_operator_release(tmp_path: Path) -> None:
     from sophia.validate import validate_paths
 

@@ -477,3 +477,28 @@ def test_the_committed_dist_is_accepted_with_the_pinned_crds() -> None:
     report = validate_paths([REPO / "dist"], pinned())
     assert report.errors == ()
     assert report.unevaluated == () and report.evaluated_rules > 0
+
+
+@pytest.mark.parametrize(
+    ("pattern", "translated", "matches", "refuses"),
+    [
+        ("^(?i)(abort|warn)?$", "^(?i:(abort|warn)?$)", ["WARN", "abort", ""], ["x", "warns"]),
+        ("^a(?i)b$", "^a(?i:b$)", ["aB"], ["AB"]),
+        ("^[(](?s)x.$", "^[(](?s:x.$)", ["(x\n"], ["x"]),
+        ("^(x(?i)y)z$", "^(x(?i:y))z$", ["xYz"], ["xYZ"]),
+        ("^plain$", "^plain$", ["plain"], ["PLAIN"]),
+    ],
+    ids=["prometheus-operator", "mid-pattern", "char-class-paren", "inside-a-group", "no-flag"],
+)
+def test_go_inline_flags_are_read_as_the_api_server_reads_them(pattern: str, translated: str, matches: list[str],
+                                                                  refuses: list[str]) -> None:
+    """CRD patterns are Go (RE2) syntax: a flag group applies to the rest of its group (the strings a
+    Go regexp matches and refuses are written beside each pattern)."""
+    import jsonschema_rs
+
+    from sophia.validate.crd_schema import go_pattern
+
+    assert go_pattern(pattern) == translated
+    validator = jsonschema_rs.Draft4Validator({"type": "string", "pattern": go_pattern(pattern)})
+    assert [validator.is_valid(s) for s in matches] == [True] * len(matches)
+    assert [validator.is_valid(s) for s in refuses] == [False] * len(refuses)

@@ -124,6 +124,8 @@ def strict_schema(node: dict[str, Any], *, root: bool = True, closed: bool = Tru
             out[key] = [strict_schema(child, root=False, closed=False) for child in value if isinstance(child, dict)]
         elif key == "not" and isinstance(value, dict):
             out[key] = strict_schema(value, root=False, closed=False)
+        elif key == "pattern" and isinstance(value, str):
+            out[key] = go_pattern(value)
         else:
             out[key] = value
     format_name = _FORMAT_NAMES.get(str(node.get("format", "")))
@@ -153,6 +155,46 @@ def strict_schema(node: dict[str, Any], *, root: bool = True, closed: bool = Tru
         if "enum" in out and None not in out["enum"]:
             out["enum"] = [*out["enum"], None]
     return out
+
+
+_INLINE_FLAGS = re.compile(r"\(\?([imsU]+)\)")
+
+
+def go_pattern(pattern: str) -> str:
+    """A CRD `pattern` (Go's RE2 syntax, as the API server reads it) in the syntax the validator reads.
+
+    RE2 lets a flag group `(?i)` stand anywhere and apply to the rest of its group; the validator's
+    engine takes flags only as a scoped group, so `^(?i)(abort|warn)?$` becomes
+    `^(?i:(abort|warn)?$)`, which matches the same strings. Everything else is the same in both.
+    """
+    match = _INLINE_FLAGS.search(pattern)
+    while match is not None:
+        end = _group_end(pattern, match.end())
+        pattern = f"{pattern[:match.start()]}(?{match.group(1)}:{pattern[match.end():end]}){pattern[end:]}"
+        match = _INLINE_FLAGS.search(pattern, match.start() + 1)
+    return pattern
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index of the `)` closing the group that holds `start` (or the pattern's end)."""
+    depth, i, in_class = 0, start, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        i += 1
+    return len(pattern)
 
 
 def _metadata(declared: Any) -> dict[str, Any]:
