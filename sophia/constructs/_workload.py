@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
+from sophia.constructs._base import metadata, recommended_labels, selector_labels
 from sophia.model.models import (
     POD_IP_VARIABLE,
     SCRATCH_PREFIX,
@@ -25,6 +25,31 @@ from sophia.model.models import (
     ServiceSpec,
     uses_pod_ip,
 )
+
+if TYPE_CHECKING:
+    from sophia.k8s.apps_v1 import Deployment, DeploymentSpec
+    from sophia.k8s.autoscaling_v2 import HorizontalPodAutoscaler
+    from sophia.k8s.core_v1 import (
+        Affinity,
+        ConfigMap,
+        Container,
+        EnvVar,
+        PodSecurityContext,
+        PodSpec,
+        PodTemplateSpec,
+        ResourceRequirements,
+        SecurityContext,
+        Service,
+        ServiceAccount,
+        Volume,
+        VolumeMount,
+    )
+    from sophia.k8s.core_v1 import Probe as KubeProbe
+    from sophia.k8s.core_v1 import ServiceSpec as KubeServiceSpec
+    from sophia.k8s.meta_v1 import ObjectMeta
+    from sophia.k8s.policy_v1 import PodDisruptionBudget
+
+    Companion: TypeAlias = ServiceAccount | ConfigMap | HorizontalPodAutoscaler | PodDisruptionBudget
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
@@ -74,14 +99,21 @@ class WorkloadProps(BaseModel):
         return selector_labels(name=self.name, instance=self.instance)
 
     @property
+    def secret(self) -> str:
+        """The Secret the pod reads its `secrets` from (asked only when there are secrets)."""
+        if self.secret_name is None:
+            raise ValueError(f"{self.name}: secrets without secret_name")
+        return self.secret_name
+
+    @property
     def gpu_count(self) -> int:
         return self.spec.gpu.count if self.spec.gpu else 0
 
-    def meta(self, name: str | None = None, *, wave: int | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    def meta(self, name: str | None = None, *, wave: int | None = None, annotations: Mapping[str, str] | None = None) -> ObjectMeta:
         return metadata(name or self.name, self.labels, namespace=self.namespace, wave=wave, annotations=annotations)
 
 
-def service_account(p: WorkloadProps) -> Manifest:
+def service_account(p: WorkloadProps) -> ServiceAccount:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -90,7 +122,7 @@ def service_account(p: WorkloadProps) -> Manifest:
     }
 
 
-def config_map(p: WorkloadProps) -> Manifest | None:
+def config_map(p: WorkloadProps) -> ConfigMap | None:
     if not p.env:
         return None
     return {
@@ -101,12 +133,11 @@ def config_map(p: WorkloadProps) -> Manifest | None:
     }
 
 
-def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
-    ports = [
+def service(p: WorkloadProps, *, headless: bool = False) -> Service:
+    spec: KubeServiceSpec = {"type": "ClusterIP", "selector": p.selector, "ports": [
         {"name": pname, "port": port.port, "targetPort": pname, "protocol": port.protocol}
         for pname, port in p.spec.ports.items()
-    ]
-    spec: dict[str, Any] = {"type": "ClusterIP", "selector": p.selector, "ports": ports}
+    ]}
     if headless:
         spec["clusterIP"] = "None"
         spec["publishNotReadyAddresses"] = True
@@ -118,7 +149,7 @@ def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
     }
 
 
-def companions(p: WorkloadProps, kind: str) -> Iterator[Manifest]:
+def companions(p: WorkloadProps, kind: str) -> Iterator[Companion]:
     """What stands beside a long-running workload: its ServiceAccount, and its ConfigMap,
     HorizontalPodAutoscaler (scaling the `kind` named) and PodDisruptionBudget where they apply."""
     yield service_account(p)
@@ -127,9 +158,9 @@ def companions(p: WorkloadProps, kind: str) -> Iterator[Manifest]:
             yield optional
 
 
-def deployment(p: WorkloadProps) -> Manifest:
+def deployment(p: WorkloadProps) -> Deployment:
     """A Deployment; GPU pods cannot surge a second pod onto a single-GPU node, so they replace."""
-    spec: dict[str, Any] = {
+    spec: DeploymentSpec = {
         "selector": {"matchLabels": p.selector},
         "revisionHistoryLimit": 5,
         "template": pod_template(p),
@@ -148,7 +179,7 @@ def deployment(p: WorkloadProps) -> Manifest:
     }
 
 
-def hpa(meta: dict[str, Any], kind: str, name: str, scaling: Autoscaling) -> Manifest:
+def hpa(meta: ObjectMeta, kind: str, name: str, scaling: Autoscaling) -> HorizontalPodAutoscaler:
     """A CPU-utilisation HorizontalPodAutoscaler of one workload."""
     return {
         "apiVersion": "autoscaling/v2",
@@ -171,12 +202,12 @@ def hpa(meta: dict[str, Any], kind: str, name: str, scaling: Autoscaling) -> Man
     }
 
 
-def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
+def autoscaler(p: WorkloadProps, kind: str) -> HorizontalPodAutoscaler | None:
     scaling = p.spec.autoscaling
     return None if scaling is None else hpa(p.meta(), kind, p.name, scaling)
 
 
-def pdb(meta: dict[str, Any], selector: dict[str, str]) -> Manifest:
+def pdb(meta: ObjectMeta, selector: dict[str, str]) -> PodDisruptionBudget:
     """A PodDisruptionBudget letting one pod go at a time."""
     return {
         "apiVersion": "policy/v1",
@@ -186,20 +217,21 @@ def pdb(meta: dict[str, Any], selector: dict[str, str]) -> Manifest:
     }
 
 
-def disruption_budget(p: WorkloadProps) -> Manifest | None:
+def disruption_budget(p: WorkloadProps) -> PodDisruptionBudget | None:
     least = p.spec.autoscaling.min_replicas if p.spec.autoscaling else p.spec.replicas
     return None if least < 2 else pdb(p.meta(), p.selector)
 
 
-def node_affinity(node_labels: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+def node_affinity(node_labels: tuple[tuple[str, str], ...]) -> Affinity:
     """Required node affinity on every label of a pool."""
-    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_labels]}]
-    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_labels]}
+    ]}}}
 
 
-def container_security(uid: int, relax: frozenset[str] = frozenset()) -> dict[str, Any]:
+def container_security(uid: int, relax: frozenset[str] = frozenset()) -> SecurityContext:
     """The restricted container securityContext, less any named relaxation."""
-    csc: dict[str, Any] = {
+    csc: SecurityContext = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": "readOnlyRootFilesystem" not in relax,
         "runAsNonRoot": "runAsNonRoot" not in relax,
@@ -216,10 +248,10 @@ def container_security(uid: int, relax: frozenset[str] = frozenset()) -> dict[st
     return csc
 
 
-def _probe(probe: Probe | None) -> dict[str, Any] | None:
+def _probe(probe: Probe | None) -> KubeProbe | None:
     if probe is None:
         return None
-    out: dict[str, Any] = {
+    out: KubeProbe = {
         "periodSeconds": probe.period_seconds,
         "timeoutSeconds": probe.timeout_seconds,
         "failureThreshold": probe.failure_threshold,
@@ -252,26 +284,27 @@ def scratch_volume_names(paths: list[str]) -> list[str]:
     return names
 
 
-def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> dict[str, Any]:
+def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> PodTemplateSpec:
     """The hardened pod template of a workload."""
     s = p.spec
     relax = frozenset(p.relax)
     uid = s.run_as_user
     csc = container_security(uid, relax)
-    psc: dict[str, Any] = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
+    psc: PodSecurityContext = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
     if "runAsNonRoot" not in relax:
         psc.update({"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid})
     if "seccompProfile" not in relax:
         psc["seccompProfile"] = {"type": "RuntimeDefault"}
 
-    resources: dict[str, Any] = {
-        "requests": {"cpu": s.resources.requests.cpu, "memory": s.resources.requests.memory},
-        "limits": {"cpu": s.resources.limits.cpu, "memory": s.resources.limits.memory},
-    }
+    limits: dict[str, str | int | float] = {"cpu": s.resources.limits.cpu, "memory": s.resources.limits.memory}
     if p.gpu_count:
-        resources["limits"][GPU_RESOURCE] = p.gpu_count
+        limits[GPU_RESOURCE] = p.gpu_count
+    resources: ResourceRequirements = {
+        "requests": {"cpu": s.resources.requests.cpu, "memory": s.resources.requests.memory},
+        "limits": limits,
+    }
 
-    container: dict[str, Any] = {
+    container: Container = {
         "name": p.name,
         "image": p.image,
         "imagePullPolicy": "Always",
@@ -288,8 +321,8 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         ]
     if p.env:
         container["envFrom"] = [{"configMapRef": {"name": f"{p.name}-env"}}]
-    env_items = [
-        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": p.secret_name, "key": item.name}}}
+    env_items: list[EnvVar] = [
+        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": p.secret, "key": item.name}}}
         for item in p.secrets
         if item.mount_path is None
     ]
@@ -297,13 +330,15 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         env_items.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
     if env_items:
         container["env"] = env_items
-    for kind in ("liveness", "readiness", "startup"):
-        probe = _probe(getattr(s.probes, kind))
-        if probe is not None:
-            container[f"{kind}Probe"] = probe
+    if (liveness := _probe(s.probes.liveness)) is not None:
+        container["livenessProbe"] = liveness
+    if (readiness := _probe(s.probes.readiness)) is not None:
+        container["readinessProbe"] = readiness
+    if (startup := _probe(s.probes.startup)) is not None:
+        container["startupProbe"] = startup
 
-    mounts: list[dict[str, Any]] = []
-    volumes: list[dict[str, Any]] = []
+    mounts: list[VolumeMount] = []
+    volumes: list[Volume] = []
     for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True):
         mounts.append({"name": vname, "mountPath": path})
         volumes.append({"name": vname, "emptyDir": {}})
@@ -312,14 +347,14 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         assert item.mount_path is not None
         mounts.append({"name": SECRET_FILES_VOLUME, "mountPath": item.mount_path, "subPath": item.name, "readOnly": True})
     if file_items:
-        volumes.append({"name": SECRET_FILES_VOLUME, "secret": {"secretName": p.secret_name, "defaultMode": 0o440}})
+        volumes.append({"name": SECRET_FILES_VOLUME, "secret": {"secretName": p.secret, "defaultMode": 0o440}})
     if claims:
         for vname, vol in s.volumes.items():
             mounts.append({"name": vname, "mountPath": vol.mount_path})
     if mounts:
         container["volumeMounts"] = mounts
 
-    pod: dict[str, Any] = {
+    pod: PodSpec = {
         "serviceAccountName": p.name,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -345,7 +380,7 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         annotations["sophia.ai/config-hash"] = digest
     if p.relax:
         annotations[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
-    template_meta: dict[str, Any] = {"labels": p.labels}
+    template_meta: ObjectMeta = {"labels": p.labels}
     if annotations:
         template_meta["annotations"] = annotations
     return {"metadata": template_meta, "spec": pod}
