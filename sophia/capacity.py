@@ -3,7 +3,9 @@
 Environments that share a cluster share its machines, so the check adds up every environment
 placed on a cluster. For each pool the worst case is every workload at its maximum replicas plus
 its rolling-update surge (GPU workloads replace instead of surging, see `web_service`). GPUs are
-whole: a pod cannot take more GPUs than one node of its pool has.
+whole: a pod cannot take more GPUs than one node of its pool has. A pod requests what Kubernetes reserves for
+it (`pod_request`): its containers and sidecars together, or its largest init container if that
+is more.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass, field
 
 from sophia.errors import Problem
 from sophia.model.loader import Env, Platform, Service
+from sophia.model.models import ServiceSpec
 from sophia.values import memory_bytes, millicores
 
 GATEWAY_PROXY = (50, 32 * 2**20)
@@ -71,15 +74,27 @@ def _worst_pods(svc: Service) -> int:
     return most  # StatefulSets and GPU Deployments replace, never surge
 
 
+def pod_request(spec: ServiceSpec) -> tuple[int, int]:
+    """(millicores, bytes) Kubernetes reserves for one pod of a service, each resource on its own: the main
+    container and the sidecars together, or the largest init container if that is more (init containers run one
+    at a time, to completion, before the sidecars start)."""
+    running = [spec.resources, *(c.resources for c in spec.sidecars)]
+    cpu = sum(millicores(r.requests.cpu) for r in running)
+    memory = sum(memory_bytes(r.requests.memory) for r in running)
+    for init in spec.init_containers:
+        cpu = max(cpu, millicores(init.resources.requests.cpu))
+        memory = max(memory, memory_bytes(init.resources.requests.memory))
+    return cpu, memory
+
+
 def demands(env: Env) -> list[tuple[str, Demand]]:
     """(pool, demand) of every workload of one environment."""
     out: list[tuple[str, Demand]] = []
     for name, svc in sorted(env.services.items()):
         pods = _worst_pods(svc)
-        req = svc.spec.resources.requests
+        cpu, memory = pod_request(svc.spec)
         gpus = svc.spec.gpu.count if svc.spec.gpu else 0
-        out.append((svc.spec.placement.pool, Demand(env.name, name, pods, pods * gpus,
-                                                    pods * millicores(req.cpu), pods * memory_bytes(req.memory))))
+        out.append((svc.spec.placement.pool, Demand(env.name, name, pods, pods * gpus, pods * cpu, pods * memory)))
     gateway = env.spec.llm_gateway
     if gateway is not None:
         most = gateway.autoscaling.max_replicas

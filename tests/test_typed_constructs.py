@@ -22,7 +22,7 @@ CONSTRUCTS = REPO / "sophia" / "constructs"
 
 # (case id, module, text in it, what it becomes, the errors mypy must give for the changed copy)
 CASES: list[tuple[str, str, str, str, list[str]]] = [
-    ("container-literal", "_workload.py", '"imagePullPolicy": "Always"', '"imagePulPolicy": "Always"',
+    ("container-literal", "_workload.py", '"image": p.image,\n        "imagePullPolicy"', '"image": p.image,\n        "imagePulPolicy"',
      ['Extra key "imagePulPolicy" for TypedDict "Container"']),
     ("container-item", "_workload.py", 'container["envFrom"] =', 'container["envFrm"] =',
      ['TypedDict "Container" has no key "envFrm"']),
@@ -36,6 +36,9 @@ CASES: list[tuple[str, str, str, str, list[str]]] = [
      ['Extra key "secretStoreRefs" for TypedDict "ExternalSecretSpec"']),
     ("argo-application", "argocd_application.py", '"selfHeal": True', '"selfheal": True',
      ['Extra key "selfheal" for TypedDict "ApplicationSpecSyncPolicyAutomated"']),
+    ("topology-spread", "_workload.py", '"whenUnsatisfiable":', '"whenUnsatisfyable":',
+     ['Missing key "whenUnsatisfiable" for TypedDict "TopologySpreadConstraint"',
+      'Extra key "whenUnsatisfyable" for TypedDict "TopologySpreadConstraint"']),
     ("kind-left-out", "namespace.py", '            "kind": "Namespace",\n', "",
      ['Missing key "kind" for TypedDict "Namespace"']),
     ("wrong-kind", "exposure.py", '"kind": "Ingress"', '"kind": "Ingres"',

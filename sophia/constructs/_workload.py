@@ -21,8 +21,13 @@ from sophia.model.models import (
     SECRET_FILES_VOLUME,
     WAIVER_ANNOTATION_PREFIX,
     Autoscaling,
+    InitContainer,
+    Lifecycle,
     Probe,
+    Probes,
+    Resources,
     ServiceSpec,
+    Sidecar,
     uses_pod_ip,
 )
 
@@ -41,9 +46,11 @@ if TYPE_CHECKING:
         SecurityContext,
         Service,
         ServiceAccount,
+        TopologySpreadConstraint,
         Volume,
         VolumeMount,
     )
+    from sophia.k8s.core_v1 import Lifecycle as KubeLifecycle
     from sophia.k8s.core_v1 import Probe as KubeProbe
     from sophia.k8s.core_v1 import ServiceSpec as KubeServiceSpec
     from sophia.k8s.meta_v1 import ObjectMeta
@@ -267,6 +274,15 @@ def _probe(probe: Probe | None) -> KubeProbe | None:
     return out
 
 
+def _set_probes(container: Container, probes: Probes) -> None:
+    if (liveness := _probe(probes.liveness)) is not None:
+        container["livenessProbe"] = liveness
+    if (readiness := _probe(probes.readiness)) is not None:
+        container["readinessProbe"] = readiness
+    if (startup := _probe(probes.startup)) is not None:
+        container["startupProbe"] = startup
+
+
 def _volume_name(path: str) -> str:
     cleaned = "".join(c if c.isascii() and c.isalnum() else "-" for c in path.strip("/").lower()).strip("-")
     return (f"{SCRATCH_PREFIX}-{cleaned}")[:63].rstrip("-") if cleaned else SCRATCH_PREFIX
@@ -296,20 +312,12 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
     if "seccompProfile" not in relax:
         psc["seccompProfile"] = {"type": "RuntimeDefault"}
 
-    limits: dict[str, str | int | float] = {"cpu": s.resources.limits.cpu, "memory": s.resources.limits.memory}
-    if p.gpu_count:
-        limits[GPU_RESOURCE] = p.gpu_count
-    resources: ResourceRequirements = {
-        "requests": {"cpu": s.resources.requests.cpu, "memory": s.resources.requests.memory},
-        "limits": limits,
-    }
-
     container: Container = {
         "name": p.name,
         "image": p.image,
         "imagePullPolicy": "Always",
         "securityContext": csc,
-        "resources": resources,
+        "resources": _resources(s.resources, p.gpu_count),
     }
     if s.command is not None:
         container["command"] = list(s.command)
@@ -330,18 +338,12 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         env_items.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
     if env_items:
         container["env"] = env_items
-    if (liveness := _probe(s.probes.liveness)) is not None:
-        container["livenessProbe"] = liveness
-    if (readiness := _probe(s.probes.readiness)) is not None:
-        container["readinessProbe"] = readiness
-    if (startup := _probe(s.probes.startup)) is not None:
-        container["startupProbe"] = startup
+    _set_probes(container, s.probes)
+    if s.lifecycle is not None:
+        container["lifecycle"] = _lifecycle(s.lifecycle)
 
-    mounts: list[VolumeMount] = []
-    volumes: list[Volume] = []
-    for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True):
-        mounts.append({"name": vname, "mountPath": path})
-        volumes.append({"name": vname, "emptyDir": {}})
+    mounts = _scratch_mounts(s)
+    volumes: list[Volume] = [{"name": mount["name"], "emptyDir": {}} for mount in mounts]
     file_items = [i for i in p.secrets if i.mount_path is not None]
     for item in file_items:
         assert item.mount_path is not None
@@ -373,17 +375,95 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         pod["runtimeClassName"] = p.runtime_class
     if restart_policy:
         pod["restartPolicy"] = restart_policy
+    init = [*(_init_container(p, c) for c in s.init_containers), *(_sidecar(p, c) for c in s.sidecars)]
+    if init:
+        pod["initContainers"] = init
+    if s.termination_grace_period_seconds is not None:
+        pod["terminationGracePeriodSeconds"] = s.termination_grace_period_seconds
+    if (spread := _topology_spread(p)) is not None:
+        pod["topologySpreadConstraints"] = spread
 
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = dict(s.pod_annotations)
     if p.env:
         digest = hashlib.sha256(json.dumps(dict(p.env), sort_keys=True).encode()).hexdigest()[:16]
         annotations["sophia.ai/config-hash"] = digest
     if p.relax:
         annotations[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
-    template_meta: ObjectMeta = {"labels": p.labels}
+    template_meta: ObjectMeta = {"labels": {**p.labels, **s.pod_labels}}
     if annotations:
         template_meta["annotations"] = annotations
     return {"metadata": template_meta, "spec": pod}
+
+
+def _resources(r: Resources, gpus: int = 0) -> ResourceRequirements:
+    limits: dict[str, str | int | float] = {"cpu": r.limits.cpu, "memory": r.limits.memory}
+    if gpus:
+        limits[GPU_RESOURCE] = gpus
+    return {"requests": {"cpu": r.requests.cpu, "memory": r.requests.memory}, "limits": limits}
+
+
+def _scratch_mounts(s: ServiceSpec) -> list[VolumeMount]:
+    """The writable scratch folders, mounted in every container of the pod (each gets its own list)."""
+    return [{"name": vname, "mountPath": path}
+            for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True)]
+
+
+def _lifecycle(lifecycle: Lifecycle) -> KubeLifecycle:
+    pre = lifecycle.pre_stop
+    if pre.sleep_seconds is not None:
+        return {"preStop": {"sleep": {"seconds": pre.sleep_seconds}}}
+    assert pre.exec is not None, "PreStop: exactly one of exec or sleepSeconds"
+    return {"preStop": {"exec": {"command": list(pre.exec)}}}
+
+
+def _init_container(p: WorkloadProps, c: InitContainer) -> Container:
+    """An init container, hardened exactly like the main container: the same securityContext (with the
+    service's named relaxations) and user, the same scratch folders; its own env only."""
+    container: Container = {
+        "name": c.name,
+        "image": c.image.reference,
+        "imagePullPolicy": "Always",
+        "securityContext": container_security(p.spec.run_as_user, frozenset(p.relax)),
+        "resources": _resources(c.resources),
+    }
+    if c.command is not None:
+        container["command"] = list(c.command)
+    if c.args is not None:
+        container["args"] = list(c.args)
+    env: list[EnvVar] = [{"name": k, "value": v} for k, v in c.env.items()]
+    ref = f"$({POD_IP_VARIABLE})"
+    if any(ref in arg for arg in [*(c.command or []), *(c.args or [])]):
+        env.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+    if env:
+        container["env"] = env
+    if mounts := _scratch_mounts(p.spec):
+        container["volumeMounts"] = mounts
+    return container
+
+
+def _sidecar(p: WorkloadProps, c: Sidecar) -> Container:
+    """A native sidecar: an init container that Kubernetes restarts (restartPolicy Always), so it starts
+    before the main container, runs beside it, and stops after it."""
+    container = _init_container(p, c)
+    container["restartPolicy"] = "Always"
+    if c.ports:
+        container["ports"] = [{"name": n, "containerPort": port.port, "protocol": port.protocol} for n, port in c.ports.items()]
+    _set_probes(container, c.probes)
+    return container
+
+
+def _topology_spread(p: WorkloadProps) -> list[TopologySpreadConstraint] | None:
+    """Replicas spread over the nodes of the pool (its node affinity limits what counts), by the service's own
+    selector; only while more than one pod runs or it autoscales."""
+    s = p.spec
+    if s.topology_spread is None or (s.autoscaling is None and s.replicas < 2):
+        return None
+    return [{
+        "topologyKey": "kubernetes.io/hostname",
+        "maxSkew": s.topology_spread.max_skew,
+        "whenUnsatisfiable": s.topology_spread.when_unsatisfiable,
+        "labelSelector": {"matchLabels": p.selector},
+    }]
 
 
 def workload_annotations(p: WorkloadProps) -> dict[str, str] | None:
