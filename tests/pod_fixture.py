@@ -1,5 +1,5 @@
 """The `workloads` fixture (tests/fixtures/envs/workloads): the pod around the main container (init
-containers, sidecars, preStop, spread, pod labels), each field once.
+containers, sidecars, preStop, spread, pod labels) and the daemonset and job types, each field once.
 Compiled once for the tests that read its output; copied for the ones that edit it."""
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Hypothesis strategies: valid environment folders across the whole format, and mutations of them.
 
 `platforms()` draws a folder as `{relative path: YAML text}`: one ServiceCatalog whose services
-cover every workload type (web, worker, stateful, cronjob) with ports, probes of each
+cover every workload type (web, worker, stateful, cronjob, daemonset, job) with ports, probes of each
 kind, autoscaling, volumes, a dependency DAG, GPUs on a tainted GPU pool, env values, secrets from
 ESC, ingress and egress, init containers and sidecars, preStop and grace periods, topology spread,
 pod labels and annotations; one Cluster; a Release and an Environment per environment, each with
@@ -240,7 +240,7 @@ def platforms(draw: st.DrawFn, shape: Shape = ORDINARY) -> dict[str, str]:
     """A valid environments folder, as `{relative path: YAML text}`; with `EXTREME`, values at the model's limits."""
     apps = draw(st.lists(shape.names, min_size=1, max_size=3, unique=True))
     gpu_model = draw(st.sampled_from(GPU_MODELS))
-    kinds = ["web", "worker", "stateful", "cronjob"]
+    kinds = ["web", "worker", "stateful", "cronjob", "daemonset", "job"]
     services: dict[str, dict[str, Any]] = {}
     for i in range(draw(st.integers(1, 6))):
         kind = kinds[i] if i < len(kinds) and draw(st.booleans()) else draw(st.sampled_from(kinds))

@@ -153,8 +153,8 @@ def test_the_capacity_check_counts_init_containers_and_sidecars(tmp_path: Path) 
     big = "          resources:\n            requests: {cpu: 500m, memory: 64Mi}\n            limits: {cpu: 500m, memory: 64Mi}\n"
     assert errors(tmp_path, ("catalog.yaml", big, big.replace("500m", "\"7\"")),) == (
         "environments/catalog.yaml:22: spec.services.api.autoscaling.maxReplicas: pool 'general' of cluster "
-        "'test-cluster' is over-committed in the worst case: CPU 35.45 > 24 cores; placed there, largest first: "
+        "'test-cluster' is over-committed in the worst case: CPU 35.55 > 24 cores; placed there, largest first: "
         "staging/api (5 pods, 35 CPU, 1.4Gi), staging/db (1 pods, 0.25 CPU, 0.5Gi), staging/queue-worker (2 pods, 0.2 CPU, "
-        "0.2Gi)\n"
+        "0.2Gi), staging/migrate (1 pods, 0.1 CPU, 0.1Gi)\n"
         "    hint: lower replicas or maxReplicas, move services to another pool, or add nodes to the pool"
     )

@@ -42,6 +42,17 @@ def test_a_stateful_service_spreads_too(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("edit", "expected"), [
     pytest.param(
+        ("catalog.yaml", "      placement: {pool: gpu}\n", "      placement: {pool: gpu}\n      topologySpread: {}\n"),
+        "environments/catalog.yaml:112: spec.services.gpu-exporter: a daemonset runs one pod on every node of its pool: "
+        "remove topologySpread",
+        id="daemonset",
+    ),
+    pytest.param(
+        ("catalog.yaml", "      job: {backoffLimit: 1", "      topologySpread: {}\n      job: {backoffLimit: 1"),
+        "environments/catalog.yaml:69: spec.services.migrate: a job runs one pod to completion: remove topologySpread",
+        id="job",
+    ),
+    pytest.param(
         ("staging.yaml", "      topologySpread: {whenUnsatisfiable: ScheduleAnyway}\n",
          "      topologySpread: {whenUnsatisfiable: Sometimes}\n"),
         "environments/staging.yaml:13: spec.services.api.topologySpread.whenUnsatisfiable: Input should be "

@@ -1,4 +1,5 @@
-"""The `workloads` fixture (init containers, sidecars, preStop, spread, pod metadata) compiles to objects the API server accepts and the policy passes -- the verdict of
+"""The `workloads` fixture (init containers, sidecars, preStop, spread, pod metadata, a node agent and
+a one-off job) compiles to objects the API server accepts and the policy passes -- the verdict of
 `sophia validate` -- and checkov, the independent judge, finds nothing either."""
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def test_the_api_server_and_the_policy_accept_every_object(dist: Path) -> None:
     report = validate_paths([dist], catalog=SchemaCatalog(pinned_crds()))
     findings = [f.render() for f in report.findings if CRDS or "no CRD folder is given" not in f.message]
     assert findings == []
-    assert len(report.resources) == len(list(dist.rglob("*.yaml"))) > 25
-    assert {"Deployment", "StatefulSet"} <= {p.name.split("-")[0] for p in dist.rglob("*.yaml")}
+    assert len(report.resources) == len(list(dist.rglob("*.yaml"))) > 40
+    assert {"DaemonSet", "Job", "Deployment", "StatefulSet"} <= {p.name.split("-")[0] for p in dist.rglob("*.yaml")}
     policy = run_policy([dist], repo_root=dist.parent)
     assert [f.render() for f in policy.findings] == []
 

@@ -89,6 +89,9 @@ class WorkloadProps(BaseModel):
     tolerations: tuple[tuple[str, str, str], ...] = Field(default=(), description="(key, value, effect) tolerated.")
     runtime_class: str | None = Field(default=None, description="runtimeClassName (nvidia for GPU pods).")
     relax: tuple[str, ...] = Field(default=(), description="Hardening settings relaxed by a named exception.")
+    local_dependencies: tuple[str, ...] = Field(
+        default=(), description="The services of its own application it depends on (a job then runs after them)."
+    )
     exception_reason: str = Field(default="", description="Why they are relaxed.")
 
     @property

@@ -498,6 +498,18 @@ class TopologySpread(Model):
     )
 
 
+class JobSettings(Model):
+    """How a `type: job` runs (its Job's spec)."""
+
+    backoff_limit: NonNegativeInt = Field(default=2, description="Retries before the Job fails (and with it the Argo CD sync).")
+    active_deadline_seconds: PositiveInt = Field(default=3600, description="Seconds the Job may run in all, retries included.")
+    ttl_seconds_after_finished: NonNegativeInt | None = Field(
+        default=None,
+        description="Seconds after it finishes that Kubernetes deletes the Job; unset, it stays (with its pods' logs) "
+        "until the next sync replaces it.",
+    )
+
+
 SOPHIA_LABELS = (
     "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
     "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by",
@@ -544,7 +556,9 @@ PodAnnotations = Annotated[
 ]
 
 
-WorkloadType = Literal["web", "worker", "stateful", "cronjob"]
+WorkloadType = Literal["web", "worker", "stateful", "cronjob", "daemonset", "job"]
+RUN_TO_COMPLETION = ("cronjob", "job")
+"""Workload types whose pods end: they need no probes."""
 
 LLM_VARIABLES = ("LLM_GATEWAY_URL", "OPENAI_BASE_URL", "LLM_ROUTING_STRATEGY", "LLM_ROUTING_TARGETS")
 """The env vars `callsLlm` injects (the gateway's address and routing)."""
@@ -586,7 +600,8 @@ class ServiceSpec(Model):
 
     type: WorkloadType = Field(
         description="web: stateless HTTP/API (Deployment+Service); worker: background Deployment; "
-        "stateful: StatefulSet with volumes; cronjob: scheduled job."
+        "stateful: StatefulSet with volumes; cronjob: scheduled job; daemonset: one pod on every node of its pool; "
+        "job: a one-off Job, run by Argo CD on each sync of its application before its other workloads."
     )
     application: Name = Field(description="Argo CD application (and namespace key) the service belongs to.")
     component: Name = Field(default="service", description="Role inside the platform (api, database, cache, mcp...).")
@@ -616,6 +631,7 @@ class ServiceSpec(Model):
     schedule: Annotated[str, _check(_CRON, "cron schedule", 64), AfterValidator(_schedule)] | None = Field(
         default=None, description="Cron schedule (cronjob only), as Kubernetes CronJobs read it."
     )
+    job: JobSettings = Field(default_factory=JobSettings, description="Retries, deadline and clean-up (job only).")
     init_containers: list[InitContainer] = Field(
         default_factory=list, description="Run to completion, in order, before the sidecars and the main container start."
     )
@@ -656,9 +672,9 @@ class ServiceSpec(Model):
         probe_waived = "SOPHIA-PROBE-001" in self.waivers
         if probe_waived and (self.probes.liveness or self.probes.readiness or self.probes.startup):
             raise ValueError("probes are set, so the SOPHIA-PROBE-001 waiver is not needed: remove it")
-        if probe_waived and self.type == "cronjob":
-            raise ValueError("a cronjob needs no probes: remove the SOPHIA-PROBE-001 waiver")
-        if self.type != "cronjob" and not probe_waived and (self.probes.liveness is None or self.probes.readiness is None):
+        if probe_waived and self.type in RUN_TO_COMPLETION:
+            raise ValueError(f"a {self.type} needs no probes: remove the SOPHIA-PROBE-001 waiver")
+        if self.type not in RUN_TO_COMPLETION and not probe_waived and (self.probes.liveness is None or self.probes.readiness is None):
             raise ValueError(f"a {self.type} service runs for long: it needs probes.liveness and probes.readiness "
                              "(or, when it has no health check at all, waivers: {SOPHIA-PROBE-001: <reason>})")
         if self.volumes and self.type != "stateful":
@@ -695,10 +711,16 @@ class ServiceSpec(Model):
         return self
 
     def _type_fields(self) -> None:
-        """Fields that a cronjob (one run at a time) cannot have."""
+        """Fields that a daemonset (one pod per node) or a job (one run) cannot have."""
         given = self.model_fields_set
+        if "job" in given and self.type != "job":
+            raise ValueError(f"job settings are only for type: job, not {self.type}")
         fields: tuple[str, ...] = ()
-        if self.type == "cronjob":  # what it had before topologySpread stays as it was
+        if self.type == "daemonset":
+            fields, why = ("replicas", "autoscaling", "topology_spread"), "runs one pod on every node of its pool"
+        elif self.type == "job":
+            fields, why = ("replicas", "autoscaling", "topology_spread", "ports", "expose"), "runs one pod to completion"
+        elif self.type == "cronjob":  # what it had before topologySpread stays as it was
             fields, why = ("topology_spread",), "runs one pod to completion"
         unfit = [f for f in fields if f in given and getattr(self, f) not in (None, {})]
         if unfit:
