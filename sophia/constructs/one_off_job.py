@@ -15,6 +15,10 @@ The Job is an Argo CD `Sync` hook, in the wave that puts it between what it need
   which Argo CD waits for to be healthy first. In wave -1 the Job would wait for a service that
   only comes after it, and the sync could never finish.
 
+Argo CD leaves hooks out of an application's health (argoproj/argo-cd#9861), so other
+applications, ordered after this one by their waves, do not wait for the Job: what must wait for
+it belongs in its application.
+
 A hook, not a plain object: Argo CD deletes the previous run before it creates the next one
 (`BeforeHookCreation`), so a changed Job never meets the immutable `spec.template` of the old one,
 and `ttlSecondsAfterFinished` may delete a finished Job without Argo CD seeing drift and recreating
