@@ -13,7 +13,7 @@ export SOPHIA_CRDS := $(CURDIR)/.crds
 endif
 endif
 
-.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean crds types
+.PHONY: checkov setup synth test check lint typecheck update-golden validate policy bench fuzz lock clean crds types imports
 
 $(BIN)/sophia: pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -61,6 +61,9 @@ validate: setup
 
 types: setup  ## regenerate sophia/k8s/ (typed Kubernetes shapes) from the schemas validate reads
 	$(BIN)/python tools/generate_types.py
+
+imports: setup  ## regenerate extensions/imports/ (cdk8s import of the pinned CRDs extensions use)
+	$(BIN)/python tools/import_crds.py
 
 update-golden: setup  ## refresh tests/golden/ from tests/fixtures/
 	SOPHIA_UPDATE_GOLDEN=1 $(BIN)/pytest -q tests/test_golden.py

@@ -2,7 +2,7 @@
 
 `cdk8s synth` deletes its output folder before it runs the app, so that folder is a scratch
 folder (`.cdk8s.out/`), never `dist/`. The app compiles `environments/` and swaps the result into
-`dist/` atomically, exactly as `sophia synth` does; it then hard-links the manifests into the
+`dist/` atomically, exactly as `sophia synth` does; it then copies the manifests into the
 scratch folder so that cdk8s can list them (and run validation plugins, if any are configured).
 """
 

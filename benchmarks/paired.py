@@ -24,13 +24,16 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench import ENV, REPO, generate, set_aside  # noqa: E402
 
 PYTHON = REPO / ".venv" / "bin" / "python"
-CASES = ("real-synth", "real-validate", "4k-synth", "4k-validate")
+CASES = ("real-synth", "real-edit", "real-validate", "4k-synth", "4k-validate")
+"""`*-synth` writes a fresh output folder; `real-edit` re-synthesizes an existing one after a one-line
+edit of the environments (what a person does all day: most files unchanged); `*-validate` checks one."""
 
 
 def worktree(base: str, root: Path, name: str) -> Path:
@@ -112,6 +115,19 @@ def main() -> None:
             synth = ["synth", "--environments", "environments", "--out", "dist"]
             if f"{name}-synth" in cases:
                 pair(f"{name} synth", command(tree, synth), command(work, synth), work_dir, args.runs, fresh, args.threshold)
+            if f"{name}-edit" in cases:
+                command(work, synth)(work_dir)
+                catalog = work_dir / "environments" / "catalog.yaml"
+                original = catalog.read_text()
+                edited = original.replace("LOG_LEVEL: info", "LOG_LEVEL: warning", 1)
+                assert edited != original, "the catalogue has no LOG_LEVEL: info to edit"
+                flip = iter(range(10**6))
+
+                def edit(path: Path = catalog, texts: tuple[str, str] = (original, edited), turns: Any = flip) -> None:
+                    path.write_text(texts[next(turns) % 2])
+
+                pair(f"{name} edit", command(tree, synth), command(work, synth), work_dir, args.runs, edit, args.threshold)
+                catalog.write_text(original)
             if f"{name}-validate" in cases:
                 command(work, synth)(work_dir)
                 validate = ["validate", "dist", "--repo-root", str(work_dir)]

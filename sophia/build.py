@@ -14,7 +14,7 @@ from typing import Any
 from constructs import Construct
 
 from sophia import capacity, graph
-from sophia.cluster import build_cluster
+from sophia.cluster import build_cluster, prometheus_peer
 from sophia.constructs._base import SophiaConstruct, selector_pairs
 from sophia.constructs._workload import SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
@@ -23,6 +23,7 @@ from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicatio
 from sophia.constructs.argocd_project import ArgoProject, ArgoProjectProps
 from sophia.constructs.esc_secret_store import EscSecretStore, EscSecretStoreProps
 from sophia.constructs.exposure import Exposure, ExposureProps
+from sophia.constructs.hand_written import HandWrittenManifests
 from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
 from sophia.constructs.namespace import Namespace, NamespaceProps
@@ -195,6 +196,8 @@ def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], 
         port_name = svc.spec.expose.port or next(iter(svc.spec.ports))
         port = svc.spec.ports[port_name]
         ingress.append(TRAEFIK.model_copy(update={"ports": ((port.protocol, port.port),)}))
+    if (scraper := prometheus_peer(env.cluster, svc.spec)) is not None:
+        ingress.append(scraper)
     return NetworkAccessProps(
         name=svc.name,
         namespace=svc.namespace,
@@ -231,12 +234,15 @@ def _environment(root: PlatformTree, env: Env, extensions: tuple[Extension, ...]
     if gateway is not None:
         extra = tuple((env.services[c].spec.application, gateway.application) for c in callers)
         extra += ((gateway.application, gateway.application),)
+    extra += tuple((app, app) for app in env.manifests)  # an application of hand-written objects only
     app_waves = graph.application_waves(env, extra)
     by_app: dict[str, list[Service]] = defaultdict(list)
     for svc in env.services.values():
         by_app[svc.spec.application].append(svc)
     if gateway is not None:
         by_app.setdefault(gateway.application, [])
+    for app in env.manifests:
+        by_app.setdefault(app, [])
 
     for app in sorted(by_app):
         folder = f"{env.name}/{app}"
@@ -245,6 +251,11 @@ def _environment(root: PlatformTree, env: Env, extensions: tuple[Extension, ...]
         exposed = env.spec.tls is not None and any(s.spec.expose for s in by_app[app])
         Namespace(app_scope, "Namespace", folder=folder,
                   props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
+        registry = app_scope.patch_registry
+        assert registry is not None
+        for svc in sorted(by_app[app], key=lambda s: s.name):
+            for patch in svc.patches:
+                registry.add(patch)
         for svc in sorted(by_app[app], key=lambda s: s.name):
             props = _workload_props(env, svc, by_source[svc.name])
             _WORKLOADS[svc.spec.type](app_scope, svc.name, folder=folder, props=props)
@@ -274,7 +285,11 @@ def _environment(root: PlatformTree, env: Env, extensions: tuple[Extension, ...]
 
         if gateway is not None and gateway.application == app and env.spec.esc is not None:
             _llm_gateway(app_scope, env, folder, callers)
+        if env.manifests.get(app):
+            HandWrittenManifests(app_scope, "hand-written", folder=folder, objects=env.manifests[app])
         run_application_extensions(extensions, app_scope, env, app, problems)
+        problems.extend(registry.problems)
+        problems.extend(registry.unapplied())
 
     platform_folder = f"{env.name}/{PLATFORM_FOLDER}"
     if env.spec.tls is not None or env.spec.esc is not None:  # the folder the platform Application syncs

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import sys
 from pathlib import Path
@@ -11,7 +10,11 @@ from sophia.errors import SophiaError
 
 
 def _mirror(out: Path, scratch: Path) -> None:
-    """Hard-link every manifest of `out` into cdk8s's scratch output folder."""
+    """Copy every manifest of `out` into cdk8s's scratch output folder.
+
+    Copies, not hard links: an edit of the scratch copy (a cdk8s plugin, a person) must never edit
+    dist/ through a shared inode.
+    """
     scratch = scratch.resolve()
     if scratch == out.resolve():
         raise SystemExit("cdk8s.yaml must not use dist/ as its output: cdk8s deletes it before every synth")
@@ -19,10 +22,7 @@ def _mirror(out: Path, scratch: Path) -> None:
     for path in sorted(out.rglob("*.yaml")):
         target = scratch / path.relative_to(out)
         target.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            os.link(path, target)
-        except OSError:
-            shutil.copyfile(path, target)
+        shutil.copyfile(path, target)
 
 
 def _shown(out: Path) -> Path:

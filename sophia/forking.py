@@ -1,8 +1,9 @@
-"""When and how sophia splits its work with a forked copy of itself (`secret_helper`, `validate.command`).
+"""When and how `sophia validate` splits its work with a forked copy of itself (`validate.command`).
 
-`Forked` is the one mechanism both use: a copy running one function, two pipes between them,
-each message a pickle behind its length. It stays light to import (no multiprocessing: ~20 ms
-that would come before the fork, on the path the fork is meant to shorten).
+`Forked` is the mechanism: a copy running one function, two pipes between them, each message a
+pickle behind its length. It stays light to import (no multiprocessing: ~20 ms that would come
+before the fork, on the path the fork is meant to shorten). Only the command line forks: it knows
+its process has no other thread (benchmarks/README.md has the paired figure that keeps it).
 """
 
 from __future__ import annotations

@@ -138,8 +138,9 @@ def dotted(path: FieldPath) -> str:
 
 _SENSITIVE = re.compile(r"pass(word|wd)?|pwd|secret|token|api_?key|private_?key|credential|access_?key|auth_?key")
 _REFERENCE_SUFFIXES = ("_name", "_ref", "_file", "_path", "_dir", "_names", "_refs", "_store", "_key_ref")
-_REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef"}
-"""camelCase schema fields that name a secret held elsewhere (ExternalSecret, volumes), not a secret."""
+_REFERENCE_FIELDS = {"secretKey", "secretName", "existingSecret", "tokenSecretRef", "passwordSecretRef", "configSecret"}
+"""camelCase schema fields that name a secret held elsewhere (ExternalSecret, volumes, prometheus-operator's
+Alertmanager `configSecret`), not a secret."""
 WEAK_PASSWORDS = frozenset({
     "admin", "changeme", "change_me", "change-me", "default", "password", "passw0rd", "passwd", "pass", "secret",
     "sophia", "sophia_password", "test", "example", "123456", "12345678", "root", "letmein", "qwerty", "postgres",

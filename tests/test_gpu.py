@@ -242,7 +242,8 @@ def test_addons_are_pinned_applications_in_the_lowest_waves() -> None:
     real = _real()
     addons = {p: o for p, o in real.items() if p.startswith("clusters/sophia-k3s/argocd/Application-addon-")}
     assert {o["metadata"]["name"] for o in addons.values()} == {
-        "addon-argo-cd", "addon-cert-manager", "addon-external-secrets", "addon-nvidia-device-plugin"}
+        "addon-argo-cd", "addon-cert-manager", "addon-external-secrets", "addon-nvidia-device-plugin",
+        "addon-prometheus-operator-crds", "addon-kube-prometheus-stack", "addon-loki", "addon-alloy", "addon-dcgm-exporter"}
     env_waves = [int(o["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
                  for p, o in real.items() if o["kind"] == "Application" and not p.startswith("clusters/")]
     for path, app in addons.items():
@@ -252,7 +253,7 @@ def test_addons_are_pinned_applications_in_the_lowest_waves() -> None:
         assert int(app["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) < min(env_waves)
     argocd = addons["clusters/sophia-k3s/argocd/Application-addon-argo-cd.yaml"]
     assert argocd["spec"]["source"]["targetRevision"] == "v3.5.1", "Argo CD's own manifests at the release tag"
-    [patch] = argocd["spec"]["source"]["kustomize"]["patches"]
+    [patch] = [p for p in argocd["spec"]["source"]["kustomize"]["patches"] if p.get("target", {}).get("name") == "argocd-cm"]
     assert "resource.customizations.health.argoproj.io_Application" in patch["patch"]
 
 

@@ -257,3 +257,18 @@ def test_unwritable_output(run_dir: Path, sophia_cli, out: str, message: str):  
     assert (run_dir / "afile").read_text() == "not a folder\n"
     assert not (run_dir / "missing").exists()
     assert stat.S_ISDIR((run_dir / "dist").stat().st_mode)
+
+
+def test_the_cdk8s_scratch_copy_shares_no_file_with_dist(tmp_path: Path) -> None:
+    """Editing `.cdk8s.out/` in place (a plugin, a person) must never edit dist/."""
+    from sophia.cdk8s_app import _mirror
+
+    out = tmp_path / "dist"
+    (out / "env/app").mkdir(parents=True)
+    (out / "env/app/ConfigMap-a.yaml").write_text("a: 1\n")
+    _mirror(out, tmp_path / ".cdk8s.out")
+    copy = tmp_path / ".cdk8s.out/env/app/ConfigMap-a.yaml"
+    assert copy.read_text() == "a: 1\n"
+    with copy.open("w") as handle:  # in place, through the same inode if it were a link
+        handle.write("a: 2\n")
+    assert (out / "env/app/ConfigMap-a.yaml").read_text() == "a: 1\n"

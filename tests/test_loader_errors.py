@@ -156,9 +156,11 @@ CASES = [
     ),
     pytest.param(
         "catalog.yaml", "      replicas: 1\n      placement: {pool: general}\n      dependencies: [{service: db}]\n",
-        "      replicas: 1\n      waivers: {SOPHIA-PSS-001: because I said so}\n      placement: {pool: general}\n"
+        "      replicas: 1\n      waivers: {SOPHIA-SEC-001: because I said so}\n      placement: {pool: general}\n"
         "      dependencies: [{service: db}]\n",
-        "environments/catalog.yaml:44: spec.services.queue-worker.waivers.SOPHIA-PSS-001: Input should be 'SOPHIA-PROBE-001'",
+        "environments/catalog.yaml:44: spec.services.queue-worker.waivers.SOPHIA-SEC-001: Input should be 'SOPHIA-PROBE-001', "
+        "'SOPHIA-RES-001', 'SOPHIA-PSS-001', 'SOPHIA-PSS-002', 'SOPHIA-PSS-003', 'SOPHIA-PSS-004', 'SOPHIA-PSS-005', "
+        "'SOPHIA-PSS-006', 'SOPHIA-PSS-007' or 'SOPHIA-PSS-008'",
         id="waiver-of-unwaivable-rule",
     ),
     pytest.param(

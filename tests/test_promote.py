@@ -114,7 +114,7 @@ def test_config_reaches_development_first_then_production_by_promotion_and_back(
     assert f"production: {revision[:12]} -> {merged[:12]}" in promoted.stdout
     spec = yaml.safe_load(production.read_text())["spec"]["promotion"]
     assert (spec["revision"], spec["history"][0]) == (merged, revision)
-    assert _changed(repo) == {"environments/production.yaml"} | {
+    assert _changed(repo) == {"environments/production.yaml", "dist/production/SUMMARY.md"} | {
         f"dist/production/argocd/{p.name}" for p in (repo / "dist/production/argocd").glob("Application-*.yaml")
         if not p.name.endswith("-root.yaml")}
     assert "# Production runs what development tested" in production.read_text(), "comments kept"

@@ -16,6 +16,7 @@ from sophia.values import (
     IMAGE_TAG,
     host_ips,
     ip_literals,
+    is_sensitive,
     is_weak_password,
     memory_bytes,
     millicores,
@@ -84,6 +85,16 @@ def test_replace_ipv4_leaves_longer_addresses() -> None:
 )
 def test_weak_passwords(value: str, weak: bool) -> None:
     assert is_weak_password(value) is weak
+
+
+@pytest.mark.parametrize(
+    ("key", "sensitive"),
+    [("password", True), ("DB_PASSWORD", True), ("apiKey", True), ("clientSecret", True),
+     ("secretName", False), ("existingSecret", False), ("configSecret", False), ("passwordFile", False),
+     ("tokenSecretRef", False), ("LOG_LEVEL", False)],
+)
+def test_keys_that_name_a_secret_held_elsewhere_are_not_sensitive(key: str, sensitive: bool) -> None:
+    assert is_sensitive(key) is sensitive
 
 
 @pytest.mark.parametrize(

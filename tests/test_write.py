@@ -1,4 +1,4 @@
-"""The write step: unchanged files are carried over as hard links, new ones written by threads."""
+"""The write step: unchanged files are carried over as hard links, the others written afresh."""
 
 from __future__ import annotations
 

@@ -22,6 +22,7 @@ from constructs import Construct
 from sophia import yamlout
 
 if TYPE_CHECKING:
+    from sophia.constructs.patching import PatchRegistry
     from sophia.k8s.meta_v1 import ObjectMeta
 
 Manifest = Mapping[str, object]
@@ -40,13 +41,26 @@ class RenderedNode:
 
     _rendered: list[tuple[str, str]]
     _sophia_children: list[RenderedNode]
+    _parent: RenderedNode | None
+    patch_registry: PatchRegistry | None = None
+    """The patches of the objects emitted below this node (set on application charts)."""
 
     def _attach(self, scope: object) -> None:
         """Start empty and join `scope`'s children (called once, from the construct's __init__)."""
         self._rendered = []
         self._sophia_children = []
-        if isinstance(scope, RenderedNode):
-            scope._sophia_children.append(self)
+        self._parent = scope if isinstance(scope, RenderedNode) else None
+        if self._parent is not None:
+            self._parent._sophia_children.append(self)
+
+    def patches(self) -> PatchRegistry | None:
+        """The registry of the nearest application chart above (or at) this node."""
+        node: RenderedNode | None = self
+        while node is not None:
+            if node.patch_registry is not None:
+                return node.patch_registry
+            node = node._parent
+        return None
 
     def drain_rendered(self) -> Iterator[tuple[str, str]]:
         """Every (path, text) of this node and its children, in creation order, released as yielded."""
@@ -69,12 +83,16 @@ class SophiaConstruct(RenderedNode, Construct):
         super().__init__(scope, id)
         self._attach(scope)
 
-    def _emit(self, folder: str, manifest: Manifest) -> None:
+    def _emit(self, folder: str, manifest: Manifest, *, patchable: bool = True) -> None:
         """Add one Kubernetes object, written under `folder` (relative to dist/) as `<Kind>-<name>.yaml`.
 
-        The object is rendered now and only its text is kept: a large synth never holds every
-        object as dicts at once (the dicts are several times the size of their text).
+        The services' `patches:` that target it are applied first (`patching`). The object is
+        rendered now and only its text is kept: a large synth never holds every object as dicts at
+        once (the dicts are several times the size of their text).
         """
+        registry = self.patches() if patchable else None
+        if registry is not None:
+            manifest = registry.apply(manifest)
         self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest)))
 
 

@@ -16,6 +16,7 @@ import cdk8s
 from constructs import Construct
 
 from sophia.constructs._base import RenderedNode
+from sophia.constructs.patching import PatchRegistry
 
 
 class ApplicationChart(RenderedNode, cdk8s.Chart):
@@ -25,6 +26,7 @@ class ApplicationChart(RenderedNode, cdk8s.Chart):
         super().__init__(scope, id, namespace=namespace, disable_resource_name_hashes=True)
         self._attach(scope)
         self.folder = folder
+        self.patch_registry = PatchRegistry(folder)
 
     def foreign_manifests(self) -> list[dict[str, Any]]:
         """Every object cdk8s synthesizes in this chart: the ones sophia's constructs did not emit."""

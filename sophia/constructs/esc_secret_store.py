@@ -1,8 +1,9 @@
-"""`EscSecretStore`: the ClusterSecretStore of one environment, reading its Pulumi ESC environment.
+"""`EscSecretStore`: the ClusterSecretStore of one environment (or of a cluster's add-ons), reading its
+Pulumi ESC environment.
 
 It authenticates with the one secret created by hand (the ESC access token, in a bootstrap
-namespace) and serves only the environment's own namespaces, so development pods can never read
-production values.
+namespace) and serves only the environment's own namespaces (or the add-ons' that read secrets), so
+development pods can never read production values.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ class EscSecretStoreProps(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(description="ClusterSecretStore name.")
-    environment: str = Field(description="Environment it serves.")
+    environment: str = Field(description="Environment it serves (`cluster-<name>` for a cluster's add-ons).")
     esc: Esc = Field(description="Organization, project, environment and token location.")
     namespaces: tuple[str, ...] = Field(description="The only namespaces allowed to use the store.")
 

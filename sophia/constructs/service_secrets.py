@@ -31,6 +31,7 @@ class ServiceSecretsProps(BaseModel):
     template: dict[str, str] | None = Field(
         default=None, description="Secret data rendered from the fetched values (ESO template), instead of one key per item."
     )
+    annotations: dict[str, str] = Field(default_factory=dict, description="Annotations of the object, beside the sync options.")
 
 
 class ServiceSecrets(SophiaConstruct):
@@ -44,7 +45,8 @@ class ServiceSecrets(SophiaConstruct):
         secret: ExternalSecret = {
             "apiVersion": "external-secrets.io/v1",
             "kind": "ExternalSecret",
-            "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations=SKIP_DRY_RUN, wave=WAVE_SECRETS),
+            "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations={**SKIP_DRY_RUN, **p.annotations},
+                                 wave=WAVE_SECRETS),
             "spec": {
                 "refreshInterval": p.refresh_interval,
                 "secretStoreRef": {"kind": "ClusterSecretStore", "name": p.store},

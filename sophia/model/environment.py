@@ -9,7 +9,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from sophia.model import models as m
-from sophia.model.platform import Env, Service
+from sophia.model.platform import Env, LocatedPatch, Service
 from sophia.model.problems import Collector, Source, defined_names, did_you_mean
 from sophia.values import LLM_PROVIDER_KEY, cluster_host
 
@@ -216,11 +216,13 @@ def _service(
 ) -> Service | None:
     """One catalogue service with the environment's overrides, its image pinned, its namespace and pool checked."""
     raw_override = e.files.env.doc.data["spec"].get("services", {}).get(name) or {}
-    over = {k: v for k, v in raw_override.items() if k != "enabled"}
+    over = {k: v for k, v in raw_override.items() if k not in ("enabled", "patches")}
+    added_patches = raw_override.get("patches") or []
     try:
         # Without overrides the catalogue's own (frozen) spec is shared by every environment:
-        # validated once, held once.
-        spec = m.ServiceSpec.model_validate(_merge(raw, over)) if over else e.base_specs[name]
+        # validated once, held once. An environment's patches come after the catalogue's.
+        merged = {**_merge(raw, over), "patches": [*(raw.get("patches") or []), *added_patches]} if added_patches else _merge(raw, over)
+        spec = m.ServiceSpec.model_validate(merged) if over or added_patches else e.base_specs[name]
     except ValidationError as exc:
         e.col.pydantic(exc, lambda loc: e.files.service_field(name, *loc), ("spec", "services", name), m.ServiceSpec)
         return None
@@ -245,7 +247,22 @@ def _service(
     assert ref is not None
     source = e.files.env.file if name in e.spec.services else e.files.catalog.file
     return Service(name=name, spec=spec, image=ref, version=version,
-                   namespace=e.spec.namespaces[spec.application], source=source)
+                   namespace=e.spec.namespaces[spec.application], source=source,
+                   patches=_located_patches(e, name, spec, len(raw.get("patches") or [])))
+
+
+def _located_patches(e: _Environment, name: str, spec: m.ServiceSpec, from_catalogue: int) -> tuple[LocatedPatch, ...]:
+    """The service's patches, each with the file and lines it is written at (catalogue first)."""
+    located = []
+    for index, patch in enumerate(spec.patches):
+        where, j = (e.files.catalog, index) if index < from_catalogue else (e.files.env, index - from_catalogue)
+        base = ("spec", "services", name, "patches", j)
+        located.append(LocatedPatch(
+            patch=patch, file=where.file, path=f"spec.services.{name}.patches[{j}]",
+            target_line=where.doc.line_of((*base, "target")),
+            operation_lines=tuple(where.doc.line_of((*base, "operations", i)) for i in range(len(patch.operations))),
+        ))
+    return tuple(located)
 
 
 def _service_settings(e: _Environment, svc: Service) -> None:

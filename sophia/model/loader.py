@@ -16,7 +16,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from sophia.errors import SpecError
+from sophia.model import manifests
 from sophia.model import models as m
+from sophia.model.cluster_checks import check_cluster
 from sophia.model.environment import resolve_environment
 from sophia.model.platform import Env, Platform, Service
 from sophia.model.problems import Collector, Source, defined_names, type_name
@@ -38,7 +40,7 @@ def _display(path: FsPath, root: FsPath) -> str:
     return rel.as_posix()
 
 
-def _read(root: FsPath, col: Collector) -> list[Source]:
+def _yaml_files(root: FsPath, col: Collector) -> list[FsPath]:
     if not root.is_dir():
         col.add(str(root), None, (), "the environments folder does not exist or is not a folder")
         return []
@@ -46,6 +48,10 @@ def _read(root: FsPath, col: Collector) -> list[Source]:
     if len(paths) > MAX_FILES:
         col.add(str(root), None, (), f"{len(paths)} YAML files, over the limit of {MAX_FILES}")
         return []
+    return paths
+
+
+def _read(paths: list[FsPath], root: FsPath, col: Collector) -> list[Source]:
     sources: list[Source] = []
     for path in paths:
         name = _display(path, root)
@@ -108,8 +114,8 @@ def _guard_literals(sources: list[Source], col: Collector) -> None:
         for path, key, value in keyed_strings(src.doc.data):
             if not value:
                 continue
-            if "secrets" in path:  # ESC key paths, never secret values
-                continue
+            if "secrets" in path and path[-2:-1] != ("template",):
+                continue  # ESC key paths, never secret values; an add-on secret's template is text, and is checked
             for address in host_ips(value):
                 if "/" in value.split(address, 1)[1][:1]:
                     continue  # a network range (CIDR) is not a host
@@ -121,7 +127,10 @@ def _guard_literals(sources: list[Source], col: Collector) -> None:
     for src, path, pair in checked:
         problem = verdicts[pair]
         if problem is not None:
+            in_template = path[-2:-1] == ("template",)
             col.add(src.file, src.doc.line_of(path), path, f"secret literal: {problem[1]}",
+                    "secrets live in Pulumi ESC: add `<name>: <system>.<field>` to this Secret's data and write "
+                    "`{{ .<name> }}` here" if in_template else
                     "secrets live in Pulumi ESC: declare `secrets: {VAR: {key: <system>.<field>}}` on the service")
 
 
@@ -129,10 +138,14 @@ def load(root: str | os.PathLike[str]) -> Platform:
     """Load and resolve every definition under `root`; raise `SpecError` listing all problems."""
     root_path = FsPath(root)
     col = Collector()
-    sources = _read(root_path, col)
+    paths = _yaml_files(root_path, col)
+    sources = _read([p for p in paths if not manifests.is_manifest(p, root_path)], root_path, col)
+    hand_written = manifests.read([p for p in paths if manifests.is_manifest(p, root_path)], root_path, _display, col)
     parsed = [(src, obj) for src in sources if (obj := _parse(src, col)) is not None]
-    _guard_literals(sources, col)
+    _guard_literals([*sources, *(src for _, _, src in hand_written)], col)
     by_kind = _by_kind(parsed, col)
+    for cluster_src, cluster in by_kind["Cluster"].values():
+        check_cluster(cluster_src, cluster, col)
 
     catalogs = by_kind["ServiceCatalog"]
     if len(catalogs) != 1 and not col.problems:
@@ -151,6 +164,7 @@ def load(root: str | os.PathLike[str]) -> Platform:
     if not by_kind["Environment"] and not col.problems:
         col.add(str(root_path), None, (), "no Environment is defined")
     _check_promotions(by_kind["Environment"], col)
+    envs = manifests.attach(envs, hand_written, set(by_kind["Environment"]), col)
     if col.problems:
         raise SpecError(col.problems)
     return Platform(catalog=catalog, environments=envs, files=[s.file for s in sources])

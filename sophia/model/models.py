@@ -556,6 +556,15 @@ PodAnnotations = Annotated[
 ]
 
 
+class Metrics(Model):
+    """Prometheus metrics the service serves: the cluster's Prometheus may reach this port, nothing else."""
+
+    port: PortName = Field(description="Name of the port that serves the metrics (one of the service's ports).")
+    path: Annotated[str, _check(URL_PATH, "URL path", 1024)] = Field(
+        default="/metrics", description="HTTP path of the metrics."
+    )
+
+
 WorkloadType = Literal["web", "worker", "stateful", "cronjob", "daemonset", "job"]
 RUN_TO_COMPLETION = ("cronjob", "job")
 """Workload types whose pods end: they need no probes."""
@@ -588,8 +597,48 @@ SECRET_FILES_VOLUME = "secret-files"
 """Names of the volumes sophia adds to a pod itself (`scratch-<path>`, mounted secret files)."""
 
 
-WaivableRule = Literal["SOPHIA-PROBE-001"]
-"""Policy rules a service may waive for itself in the catalogue (each id is a rule of `sophia policy`)."""
+WaivableRule = Literal[
+    "SOPHIA-PROBE-001", "SOPHIA-RES-001", "SOPHIA-PSS-001", "SOPHIA-PSS-002", "SOPHIA-PSS-003", "SOPHIA-PSS-004",
+    "SOPHIA-PSS-005", "SOPHIA-PSS-006", "SOPHIA-PSS-007", "SOPHIA-PSS-008",
+]
+"""Policy rules of a workload that a service may waive for itself (each id is a rule of `sophia policy`):
+the probe rule, and the hardening rules a `patches:` entry may weaken on purpose."""
+
+JsonPointer = Annotated[str, Field(pattern=r"^(/([^~/]|~[01])*)*$")]
+"""An RFC 6901 JSON pointer into a generated object (`/spec/template/spec/containers/0/lifecycle`)."""
+
+
+class PatchOperation(Model):
+    """One RFC 6902 operation."""
+
+    op: Literal["add", "remove", "replace", "move", "copy", "test"] = Field(description="What to do at `path`.")
+    path: JsonPointer = Field(description="Where, in the generated object (JSON pointer).")
+    value: Any = Field(default=None, description="The value to add, replace with, or test for.")
+    from_: JsonPointer | None = Field(default=None, alias="from", description="Source of a move or copy.")
+
+    @model_validator(mode="after")
+    def _complete(self) -> PatchOperation:
+        if self.op in ("add", "replace", "test") and "value" not in self.model_fields_set:
+            raise ValueError(f"a {self.op} operation needs a value")
+        if self.op in ("move", "copy") and self.from_ is None:
+            raise ValueError(f"a {self.op} operation needs from")
+        return self
+
+
+class PatchTarget(Model):
+    kind: Annotated[str, Field(pattern=r"^[A-Z][A-Za-z0-9]*$")] = Field(description="Kind of the generated object.")
+    name: Annotated[str, Field(min_length=1, max_length=253)] = Field(description="Its metadata.name.")
+
+
+class ObjectPatch(Model):
+    """RFC 6902 operations on one object sophia generates for the service, applied before rendering.
+
+    The patched object goes through `sophia validate` (schemas and policy) like every other: a patch
+    that weakens the hardening fails there unless the service waives that rule with a reason.
+    """
+
+    target: PatchTarget = Field(description="The generated object, by kind and name (in the service's application).")
+    operations: list[PatchOperation] = Field(min_length=1, description="Applied in order (RFC 6902).")
 
 WAIVER_ANNOTATION_PREFIX = "sophia.ai/waive."
 """The annotation prefix `sophia policy` reads a waiver from: `sophia.ai/waive.<RULE-ID>: <reason>`."""
@@ -627,6 +676,11 @@ class ServiceSpec(Model):
     gpu: Gpu | None = Field(default=None, description="GPUs per replica, by model.")
     expose: Expose | None = Field(default=None, description="Serve through the ingress at <host>.<domain>.")
     egress: list[Egress] = Field(default_factory=list, description="Internet destinations, each with a reason.")
+    metrics: Metrics | None = Field(
+        default=None,
+        description="Prometheus metrics it serves: its NetworkPolicy lets the cluster's Prometheus (spec.monitoring of "
+        "the Cluster) reach that port.",
+    )
     calls_llm: StrictBool = Field(default=False, description="Gets the LLM gateway URL injected.")
     schedule: Annotated[str, _check(_CRON, "cron schedule", 64), AfterValidator(_schedule)] | None = Field(
         default=None, description="Cron schedule (cronjob only), as Kubernetes CronJobs read it."
@@ -658,6 +712,11 @@ class ServiceSpec(Model):
         default_factory=dict,
         description="Policy rules this service breaks on purpose, each with the reason (written on its workload "
         "as a sophia.ai/waive.<RULE-ID> annotation). SOPHIA-PROBE-001: the service has no health check at all.",
+    )
+    patches: list[ObjectPatch] = Field(
+        default_factory=list,
+        description="RFC 6902 escape hatch: operations on objects sophia generates for this service (an "
+        "environment's patches are applied after the catalogue's).",
     )
 
     @model_validator(mode="after")
@@ -691,6 +750,8 @@ class ServiceSpec(Model):
                 raise ValueError(f"probes.{probe_name} uses port {check.port!r}, which is not one of the service's ports")
         if self.expose and self.expose.port and self.expose.port not in self.ports:
             raise ValueError(f"expose.port {self.expose.port!r} is not one of the service's ports")
+        if self.metrics and self.metrics.port not in self.ports:
+            raise ValueError(f"metrics.port {self.metrics.port!r} is not one of the service's ports")
         return self
 
 
@@ -854,6 +915,12 @@ class GitManifests(Model):
     )
 
 
+EXTERNAL_SECRETS_GROUP = "external-secrets.io"
+"""The API group of ExternalSecret and ClusterSecretStore: the add-on whose CRDs hold it is External Secrets."""
+PROMETHEUS_OPERATOR_GROUP = "monitoring.coreos.com"
+"""The API group of PrometheusRule and ServiceMonitor (prometheus-operator's CRDs)."""
+
+
 class AddonCrds(Model):
     groups: list[ApiGroup] = Field(
         min_length=1, description="API groups of the CustomResourceDefinitions the add-on installs."
@@ -865,6 +932,42 @@ class AddonCrds(Model):
     release: Version | None = Field(
         default=None, description="Release of the project whose CRDs the add-on installs; defaults to the add-on's release."
     )
+
+
+SecretName = Annotated[str, _check(_DNS1123_SUBDOMAIN, "Secret name (a DNS subdomain)", 253)]
+SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]
+"""A key of a Secret's data (letters, digits, '-', '_' and '.')."""
+EscPath = Annotated[str, Field(pattern=ESC_PATH)]
+_TEMPLATE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class AddonSecret(Model):
+    """One Secret an add-on reads, filled by External Secrets from the cluster's Pulumi ESC environment.
+
+    Without `template` every key of `data` becomes a key of the Secret. With it, the Secret holds exactly
+    the keys of `template`, each rendered by External Secrets (template engine v2) from the values of
+    `data`, which the template reads as `{{ .<name> }}`.
+    """
+
+    data: dict[SecretKey, EscPath] = Field(
+        min_length=1,
+        description="Key of the Secret (or, with template, the name the template reads the value by) -> ESC path "
+        "`<system>.<field>`.",
+    )
+    template: dict[SecretKey, str] | None = Field(
+        default=None,
+        description="Secret keys built from several values, e.g. a whole config file with `{{ .slack_webhook_url }}` "
+        "in it. No secret value is ever written here: the loader's literal check applies.",
+    )
+
+    @model_validator(mode="after")
+    def _template_names(self) -> AddonSecret:
+        if self.template is not None:
+            for name in self.data:
+                if not _TEMPLATE_NAME.fullmatch(name):
+                    raise ValueError(f"with a template, the template reads {name!r} as {{{{ .{name} }}}}: name it "
+                                     "with letters, digits and '_' only")
+        return self
 
 
 class Addon(Model):
@@ -882,14 +985,21 @@ class Addon(Model):
         description="Install from the project's own repository at the tag `release` (the release is then exact).",
     )
     namespace: NamespaceName = Field(description="Namespace the add-on runs in (created by Argo CD).")
-    wave: Annotated[StrictInt, Field(ge=-99, le=-21)] = Field(
-        default=-25, description="Argo CD sync wave among the cluster's Applications (before the runtime's -20)."
+    wave: Annotated[StrictInt, Field(ge=-34, le=-21)] = Field(
+        default=-25,
+        description="Argo CD sync wave among the cluster's Applications: after the `nvidia` RuntimeClass (-35), which "
+        "the pods of GPU add-ons name.",
     )
     values: dict[str, Any] = Field(default_factory=dict, description="Helm values (chart only).")
     kustomize: dict[str, Any] | None = Field(
         default=None, description="Argo CD `source.kustomize` settings, e.g. inline patches (git only)."
     )
     crds: AddonCrds | None = Field(default=None, description="The CustomResourceDefinitions it installs, if any.")
+    secrets: dict[SecretName, AddonSecret] = Field(
+        default_factory=dict,
+        description="Secrets it reads, by name, in its namespace: ExternalSecrets from the cluster's ESC environment "
+        "(spec.esc), synced right after External Secrets.",
+    )
 
     @model_validator(mode="after")
     def _one_source(self) -> Addon:
@@ -900,6 +1010,25 @@ class Addon(Model):
         if self.kustomize is not None and self.git is None:
             raise ValueError("kustomize settings apply to git manifests")
         return self
+
+
+class ClusterMonitoring(Model):
+    """Who watches the cluster: sophia's default alert rules, and who may scrape a service's metrics port."""
+
+    prometheus: Name = Field(
+        description="The add-on that runs Prometheus: the alert rules (PrometheusRules) go to its namespace, and a "
+        "service's `metrics` port is opened to its Prometheus pods."
+    )
+    pod_labels: dict[LabelKey, LabelValue] = Field(
+        default_factory=lambda: {"app.kubernetes.io/name": "prometheus"},
+        min_length=1,
+        description="Labels of the Prometheus pods (prometheus-operator labels them app.kubernetes.io/name: prometheus).",
+    )
+    alerts: StrictBool = Field(
+        default=True,
+        description="Emit sophia's default alert rules (PrometheusRules, dist/clusters/<name>/monitoring/); false leaves "
+        "alerting to rules of your own.",
+    )
 
 
 class ClusterSpec(Model):
@@ -914,10 +1043,21 @@ class ClusterSpec(Model):
         description="What the cluster runs besides sophia's output, by name: pinned releases, installed by the "
         "cluster's Argo CD when `source` is set.",
     )
+    esc: Esc | None = Field(
+        default=None,
+        description="Pulumi ESC environment the add-ons' secrets come from (the cluster's own, not an environment's).",
+    )
+    monitoring: ClusterMonitoring | None = Field(
+        default=None, description="Prometheus and sophia's default alert rules; without it nothing is scraped or alerted."
+    )
     kubernetes_version: Annotated[str, Field(pattern=r"^1\.[0-9]+$")] = Field(
         default="1.33", description="Kubernetes minor version of the cluster (k3s line)."
     )
     node_pools: dict[Name, NodePool] = Field(min_length=1, description="Groups of machines, by label.")
+
+    def installers(self, group: str) -> list[str]:
+        """The add-ons whose CustomResourceDefinitions serve `group`, by name."""
+        return sorted(n for n, a in self.addons.items() if a.crds is not None and group in a.crds.groups)
 
 
 class Cluster(Model):
@@ -970,6 +1110,13 @@ class ServiceOverride(Model):
     volumes: dict[Name, Volume] | None = Field(default=None, description="Volume sizes here.")
     expose: Expose | None = Field(default=None, description="Ingress host here.")
     gpu: Gpu | None = Field(default=None, description="GPU models acceptable here.")
+    metrics: Metrics | None = Field(default=None, description="Prometheus metrics port and path here.")
+    waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
+        default_factory=dict, description="Policy rules waived here too, each with the reason."
+    )
+    patches: list[ObjectPatch] = Field(
+        default_factory=list, description="Patches applied here, after the catalogue's (RFC 6902 on generated objects)."
+    )
 
 
 class EscTokenSecret(Model):

@@ -5,8 +5,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sophia.model import models as m
+
+
+@dataclass(frozen=True)
+class LocatedPatch:
+    """One `patches:` entry of a service, with where it is written (for errors and the summary)."""
+
+    patch: m.ObjectPatch
+    file: str
+    path: str
+    """Its field path, e.g. `spec.services.backend.patches[0]`."""
+    target_line: int
+    operation_lines: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -19,6 +32,17 @@ class Service:
     version: str
     namespace: str
     source: str
+    patches: tuple[LocatedPatch, ...] = ()
+    """The catalogue's patches, then the environment's (the same as `spec.patches`, located)."""
+
+
+@dataclass(frozen=True)
+class HandWritten:
+    """One object of a hand-written manifest file (`environments/manifests/<env>/<application>/`)."""
+
+    file: str
+    line: int
+    data: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -34,6 +58,8 @@ class Env:
     """locate(service, *field_path) -> (file, line) where that field was written."""
     locate_spec: Callable[..., tuple[str, int]] = field(repr=False, compare=False, default=lambda *a: ("", 0))
     """locate_spec(*field_path) -> (file, line) of spec.<field_path> in the environment file (llmGateway, ...)."""
+    manifests: dict[str, tuple[HandWritten, ...]] = field(default_factory=dict)
+    """Hand-written objects by application, written into its folder as they are."""
 
 
 @dataclass

@@ -1,0 +1,83 @@
+"""`patches:` of a service: RFC 6902 operations on the objects sophia generates, applied before
+they are rendered (the kustomize-patch and `addJsonPatch` of this project, written in YAML).
+
+Each application chart holds the `PatchRegistry` of its folder: the build registers every patch of
+every service of the application under the object it targets (kind and name); `SophiaConstruct._emit`
+hands each object to the registry, which applies the patches meant for it, in order, and marks the
+object with a `sophia.ai/patched` annotation (so that the patch shows in `sophia diff` and the
+summary). An operation that fails (a path that does not exist, a failed test) and a patch whose
+target is never generated are problems located at the file and line they are written at. The
+patched object is checked by `sophia validate` like any other.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import jsonpatch
+import jsonpointer
+
+from sophia.errors import Problem
+
+if TYPE_CHECKING:
+    from sophia.model.platform import LocatedPatch
+
+PATCHED_ANNOTATION = "sophia.ai/patched"
+
+
+@dataclass
+class PatchRegistry:
+    """The patches of one application folder, by the object they target."""
+
+    folder: str
+    pending: dict[tuple[str, str], list[LocatedPatch]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    emitted: set[tuple[str, str]] = field(default_factory=set)
+
+    def add(self, patch: LocatedPatch) -> None:
+        target = patch.patch.target
+        self.pending.setdefault((target.kind, target.name), []).append(patch)
+
+    def apply(self, manifest: Mapping[str, object]) -> Mapping[str, object]:
+        """`manifest` (any object a construct built: its TypedDict) with the patches that target it applied
+        (the object itself when there are none)."""
+        obj: Mapping[str, Any] = manifest
+        key = (str(obj.get("kind")), str((obj.get("metadata") or {}).get("name")))
+        self.emitted.add(key)
+        patches = self.pending.pop(key, [])
+        if not patches:
+            return manifest
+        patched: dict[str, Any] = copy.deepcopy(dict(obj))
+        notes = "; ".join(f"{p.file}:{p.target_line} ({len(p.patch.operations)} operation(s))" for p in patches)
+        patched.setdefault("metadata", {}).setdefault("annotations", {})[PATCHED_ANNOTATION] = notes
+        for patch in patches:
+            patched = self._apply_one(patched, patch, key)
+        return patched
+
+    def _apply_one(self, manifest: dict[str, Any], patch: LocatedPatch, key: tuple[str, str]) -> dict[str, Any]:
+        for index, operation in enumerate(patch.patch.operations):
+            op = operation.model_dump(by_alias=True, exclude_none=operation.op not in ("add", "replace", "test"))
+            try:
+                manifest = jsonpatch.apply_patch(manifest, [op])
+            except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
+                self.problems.append(Problem(
+                    patch.file, patch.operation_lines[index], f"{patch.path}.operations[{index}]",
+                    f"{operation.op} {operation.path} on {key[0]}/{key[1]}: {exc}",
+                    "patch paths are JSON pointers into the generated object: `sophia synth` without the patch, "
+                    f"then read {self.folder}/{key[0]}-{key[1]}.yaml",
+                ))
+                break
+        return manifest
+
+    def unapplied(self) -> list[Problem]:
+        """A problem for each patch whose target this folder never generated."""
+        problems: list[Problem] = []
+        for (kind, name), patches in sorted(self.pending.items()):
+            same_kind = sorted(n for k, n in self.emitted if k == kind)
+            hint = f"{kind} objects here: {', '.join(same_kind)}" if same_kind else f"no {kind} is generated in {self.folder}"
+            problems.extend(Problem(p.file, p.target_line, f"{p.path}.target",
+                                    f"{kind}/{name} is not an object sophia generates in {self.folder}", hint) for p in patches)
+        return problems

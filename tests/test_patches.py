@@ -1,0 +1,126 @@
+"""`patches:` on a service: RFC 6902 operations on generated objects, from the catalogue and the
+environment, located when they fail, visible in the output, still judged by schema and policy."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import REPO
+
+from sophia.errors import SpecError
+from sophia.pipeline import compile_tree
+from sophia.validate import check_paths
+
+BASIC = REPO / "tests/fixtures/envs/basic"
+
+PRE_STOP = """\
+      patches:
+        - target: {kind: Deployment, name: api}
+          operations:
+            - {op: add, path: /spec/template/spec/containers/0/lifecycle, value: {preStop: {sleep: {seconds: 5}}}}
+            - {op: add, path: /spec/template/spec/terminationGracePeriodSeconds, value: 40}
+"""
+
+
+def _folder(tmp_path: Path, catalog_patch: str = "", env_patch: str = "", waiver: str = "") -> Path:
+    root = tmp_path / "environments"
+    shutil.copytree(BASIC, root)
+    catalog = root / "catalog.yaml"
+    anchor = "      callsLlm: true\n"
+    text = catalog.read_text()
+    assert text.count(anchor) == 1
+    catalog.write_text(text.replace(anchor, anchor + catalog_patch + waiver))
+    if env_patch:
+        staging = root / "staging.yaml"
+        staging.write_text(staging.read_text().replace("      env: {LOG_LEVEL: debug}\n", "      env: {LOG_LEVEL: debug}\n" + env_patch))
+    return root
+
+
+def _deployment(files: dict[str, str]) -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load(files["staging/apps/Deployment-api.yaml"])
+
+
+def test_catalogue_and_environment_patches_apply_in_order_and_are_marked(tmp_path: Path) -> None:
+    env_patch = """\
+      patches:
+        - target: {kind: Deployment, name: api}
+          operations:
+            - {op: replace, path: /spec/template/spec/terminationGracePeriodSeconds, value: 60}
+        - target: {kind: Service, name: api}
+          operations:
+            - {op: add, path: /metadata/annotations, value: {team: platform}}
+"""
+    files = compile_tree(_folder(tmp_path, PRE_STOP, env_patch))
+    pod = _deployment(files)["spec"]["template"]["spec"]
+    assert pod["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
+    assert pod["terminationGracePeriodSeconds"] == 60, "the environment's patch comes after the catalogue's"
+    assert _deployment(files)["metadata"]["annotations"]["sophia.ai/patched"] == (
+        "environments/catalog.yaml:30 (2 operation(s)); environments/staging.yaml:23 (1 operation(s))")
+    assert yaml.safe_load(files["staging/apps/Service-api.yaml"])["metadata"]["annotations"]["team"] == "platform"
+    summary = files["staging/SUMMARY.md"]
+    assert "| api | Deployment/api | `add /spec/template/spec/containers/0/lifecycle`, " \
+           "`add /spec/template/spec/terminationGracePeriodSeconds` | `environments/catalog.yaml:30` |" in summary
+
+
+@pytest.mark.parametrize(
+    ("patch", "expected"),
+    [
+        ("            - {op: remove, path: /spec/template/spec/nope}\n",
+         "environments/catalog.yaml:32: spec.services.api.patches[0].operations[0]: remove /spec/template/spec/nope on "
+         "Deployment/api: can't remove a non-existent object 'nope'"),
+        ("            - {op: test, path: /spec/revisionHistoryLimit, value: 3}\n",
+         "environments/catalog.yaml:32: spec.services.api.patches[0].operations[0]: test /spec/revisionHistoryLimit on "
+         "Deployment/api: 5 (<class 'int'>) is not equal to tested value 3 (<class 'int'>)"),
+    ],
+    ids=["missing-path", "failed-test"],
+)
+def test_an_operation_that_fails_is_located(tmp_path: Path, patch: str, expected: str) -> None:
+    text = "      patches:\n        - target: {kind: Deployment, name: api}\n          operations:\n" + patch
+    with pytest.raises(SpecError) as error:
+        compile_tree(_folder(tmp_path, text))
+    assert [p.render().splitlines()[0] for p in error.value.problems] == [expected]
+
+
+def test_a_target_that_is_not_generated_is_located(tmp_path: Path) -> None:
+    text = "      patches:\n        - target: {kind: Deployment, name: apii}\n          operations:\n" \
+           "            - {op: remove, path: /spec/replicas}\n"
+    with pytest.raises(SpecError) as error:
+        compile_tree(_folder(tmp_path, text))
+    [problem] = error.value.problems
+    assert (problem.file, problem.line, problem.path, problem.message) == (
+        "environments/catalog.yaml", 30, "spec.services.api.patches[0].target",
+        "Deployment/apii is not an object sophia generates in staging/apps")
+    assert problem.hint == "Deployment objects here: api, inference, llm-gateway, queue-worker"
+
+
+def _write(files: dict[str, str], out: Path) -> None:
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+
+
+NON_ROOT = """\
+      patches:
+        - target: {kind: Deployment, name: api}
+          operations:
+            - {op: remove, path: /spec/template/spec/securityContext/runAsNonRoot}
+            - {op: remove, path: /spec/template/spec/containers/0/securityContext/runAsNonRoot}
+"""
+
+
+def test_a_patch_that_weakens_the_hardening_fails_the_policy_unless_waived(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    _write(compile_tree(_folder(tmp_path / "a", NON_ROOT)), out)
+    report = check_paths([str(out / "staging/apps")], policy=True, repo_root=tmp_path)
+    assert [(f.name, f.rule) for f in report.errors if f.kind == "Deployment"] == [("api", "SOPHIA-PSS-001")]
+
+    waiver = "      waivers: {SOPHIA-PSS-001: the vendor image must start as root to bind its port}\n"
+    waived_out = tmp_path / "waived"
+    _write(compile_tree(_folder(tmp_path / "b", NON_ROOT, waiver=waiver)), waived_out)
+    report = check_paths([str(waived_out / "staging/apps")], policy=True, repo_root=tmp_path)
+    assert not [f for f in report.errors if f.kind == "Deployment"]
+    assert [(f.name, f.rule, f.waived) for f in report.waived] == [
+        ("api", "SOPHIA-PSS-001", "the vendor image must start as root to bind its port")]
