@@ -28,6 +28,8 @@ from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
 from sophia.constructs.namespace import Namespace, NamespaceProps
 from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
+from sophia.constructs.node_agent import NodeAgent
+from sophia.constructs.one_off_job import OneOffJob
 from sophia.constructs.scheduled_job import ScheduledJob
 from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
 from sophia.constructs.stateful_service import StatefulService
@@ -36,6 +38,7 @@ from sophia.constructs.worker import Worker
 from sophia.errors import CompileError, Problem
 from sophia.extensions import Extension, run_application_extensions, run_service_extensions
 from sophia.model.loader import Env, Platform, Service
+from sophia.model.models import NodePool
 
 ARGOCD_FOLDER = "argocd"
 PLATFORM_FOLDER = "platform"
@@ -46,11 +49,13 @@ TRAEFIK = Peer(
     ports=(),
 )
 
-_WORKLOADS: dict[str, type[WebService | Worker | StatefulService | ScheduledJob]] = {
+_WORKLOADS: dict[str, type[WebService | Worker | StatefulService | ScheduledJob | NodeAgent | OneOffJob]] = {
     "web": WebService,
     "worker": Worker,
     "stateful": StatefulService,
     "cronjob": ScheduledJob,
+    "daemonset": NodeAgent,
+    "job": OneOffJob,
 }
 """The construct of each workload type; each takes a `WorkloadProps`."""
 
@@ -91,7 +96,7 @@ def check_environment(env: Env) -> list[Problem]:
         pool = pools[pool_name]
         gpu_tainted = any(t.key == GPU_TAINT_KEY for t in pool.taints)
         if svc.spec.gpu is None:
-            if gpu_tainted or not pool.general_workloads:
+            if (gpu_tainted or not pool.general_workloads) and svc.spec.type != "daemonset":  # a node agent serves its pool
                 file, line = env.locate(name, "placement", "pool")
                 problems.append(Problem(
                     file, line, f"spec.services.{name}.placement.pool",
@@ -122,11 +127,8 @@ def _workload_props(env: Env, svc: Service, outgoing: list[graph.Edge]) -> Workl
         env_values["OPENAI_BASE_URL"] = url
         env_values["LLM_ROUTING_STRATEGY"] = gateway.routing.strategy
         env_values["LLM_ROUTING_TARGETS"] = ",".join(t.provider + (f":{t.model}" if t.model else "") for t in gateway.routing.targets)
-    tolerations: tuple[tuple[str, str, str], ...] = ()
-    runtime_class = None
-    if svc.spec.gpu is not None:
-        tolerations = tuple((t.key, t.value, t.effect) for t in pool.taints if t.key == GPU_TAINT_KEY)
-        runtime_class = "nvidia"
+    tolerations = _tolerations(svc, pool)
+    runtime_class = "nvidia" if svc.spec.gpu is not None else None
     relax: tuple[str, ...] = ()
     reason = ""
     for exc in env.spec.exceptions:
@@ -149,7 +151,24 @@ def _workload_props(env: Env, svc: Service, outgoing: list[graph.Edge]) -> Workl
         runtime_class=runtime_class,
         relax=relax,
         exception_reason=reason,
+        local_dependencies=_local_dependencies(env, svc, outgoing),
     )
+
+
+def _local_dependencies(env: Env, svc: Service, outgoing: list[graph.Edge]) -> tuple[str, ...]:
+    """The services of its own application a service depends on."""
+    app = svc.spec.application
+    return tuple(sorted({e.target for e in outgoing if env.services[e.target].spec.application == app}))
+
+
+def _tolerations(svc: Service, pool: NodePool) -> tuple[tuple[str, str, str], ...]:
+    """(key, value, effect) of the pool's taints the pods tolerate: every one for a node agent (one pod on every
+    node of the pool), the GPU taint for a pod that asks for GPUs, else none."""
+    if svc.spec.type == "daemonset":
+        return tuple((t.key, t.value, t.effect) for t in pool.taints)
+    if svc.spec.gpu is not None:
+        return tuple((t.key, t.value, t.effect) for t in pool.taints if t.key == GPU_TAINT_KEY)
+    return ()
 
 
 def _network_props(env: Env, props: WorkloadProps, out_edges: list[graph.Edge], in_edges: list[graph.Edge]) -> NetworkAccessProps:

@@ -2,8 +2,11 @@
 
 Environments that share a cluster share its machines, so the check adds up every environment
 placed on a cluster. For each pool the worst case is every workload at its maximum replicas plus
-its rolling-update surge (GPU workloads replace instead of surging, see `web_service`). GPUs are
-whole: a pod cannot take more GPUs than one node of its pool has.
+its rolling-update surge (GPU workloads replace instead of surging, see `web_service`), a node
+agent's pod on every node of its pool, one pod of each job and cronjob. GPUs are whole: a pod
+cannot take more GPUs than one node of its pool has. A pod requests what Kubernetes reserves for
+it (`pod_request`): its containers and sidecars together, or its largest init container if that
+is more.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from dataclasses import dataclass, field
 
 from sophia.errors import Problem
 from sophia.model.loader import Env, Platform, Service
+from sophia.model.models import ServiceSpec
 from sophia.values import memory_bytes, millicores
 
 GATEWAY_PROXY = (50, 32 * 2**20)
@@ -61,25 +65,39 @@ class PoolUse:
         return sum(d.memory for d in self.demands)
 
 
-def _worst_pods(svc: Service) -> int:
+def _worst_pods(svc: Service, pool_nodes: int) -> int:
     s = svc.spec
     most = s.autoscaling.max_replicas if s.autoscaling else s.replicas
-    if s.type == "cronjob":
-        return 1  # concurrencyPolicy Forbid: one run at a time
+    if s.type in ("cronjob", "job"):
+        return 1  # a Job runs one pod at a time; a CronJob's concurrencyPolicy Forbid: one run at a time
+    if s.type == "daemonset":
+        return pool_nodes  # one pod on every node; an update replaces, never surges
     if s.type in ("web", "worker") and s.gpu is None:
         return most + math.ceil(most * 0.25)  # maxSurge 25%
     return most  # StatefulSets and GPU Deployments replace, never surge
+
+
+def pod_request(spec: ServiceSpec) -> tuple[int, int]:
+    """(millicores, bytes) Kubernetes reserves for one pod of a service, each resource on its own: the main
+    container and the sidecars together, or the largest init container if that is more (init containers run one
+    at a time, to completion, before the sidecars start)."""
+    running = [spec.resources, *(c.resources for c in spec.sidecars)]
+    cpu = sum(millicores(r.requests.cpu) for r in running)
+    memory = sum(memory_bytes(r.requests.memory) for r in running)
+    for init in spec.init_containers:
+        cpu = max(cpu, millicores(init.resources.requests.cpu))
+        memory = max(memory, memory_bytes(init.resources.requests.memory))
+    return cpu, memory
 
 
 def demands(env: Env) -> list[tuple[str, Demand]]:
     """(pool, demand) of every workload of one environment."""
     out: list[tuple[str, Demand]] = []
     for name, svc in sorted(env.services.items()):
-        pods = _worst_pods(svc)
-        req = svc.spec.resources.requests
+        pods = _worst_pods(svc, env.cluster.spec.node_pools[svc.spec.placement.pool].nodes)
+        cpu, memory = pod_request(svc.spec)
         gpus = svc.spec.gpu.count if svc.spec.gpu else 0
-        out.append((svc.spec.placement.pool, Demand(env.name, name, pods, pods * gpus,
-                                                    pods * millicores(req.cpu), pods * memory_bytes(req.memory))))
+        out.append((svc.spec.placement.pool, Demand(env.name, name, pods, pods * gpus, pods * cpu, pods * memory)))
     gateway = env.spec.llm_gateway
     if gateway is not None:
         most = gateway.autoscaling.max_replicas
@@ -167,7 +185,7 @@ def _sizing_field(env: Env, d: Demand, resource: str) -> tuple[str, int, str]:
         return file, line, "spec.llmGateway.autoscaling.maxReplicas"
     spec = env.services[d.service].spec
     field: tuple[str, ...]
-    if d.pods > 1:
+    if d.pods > 1 and spec.type != "daemonset":  # a node agent's pods are the pool's nodes
         field = ("autoscaling", "maxReplicas") if spec.autoscaling else ("replicas",)
     else:
         field = {"GPUs": ("gpu", "count"), "CPU": ("resources", "requests", "cpu"), "memory": ("resources", "requests", "memory")}[resource]

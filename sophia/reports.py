@@ -16,6 +16,10 @@ from sophia.model.loader import Env, Platform
 
 def _replicas(env: Env, name: str) -> str:
     s = env.services[name].spec
+    if s.type == "daemonset":
+        return f"1 per node ({env.cluster.spec.node_pools[s.placement.pool].nodes})"
+    if s.type == "job":
+        return "1, each sync"
     return f"{s.autoscaling.min_replicas}-{s.autoscaling.max_replicas}" if s.autoscaling else str(s.replicas)
 
 

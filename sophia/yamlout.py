@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -95,7 +96,7 @@ def _leaf(value: Any, indent: str) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
-def _mapping(value: dict[str, Any], indent: str, out: list[str], first_prefix: str | None = None) -> None:
+def _mapping(value: Mapping[str, Any], indent: str, out: list[str], first_prefix: str | None = None) -> None:
     prefix = first_prefix
     for key in sorted(value):
         item = value[key]
@@ -131,8 +132,8 @@ def _sequence(value: list[Any], indent: str, out: list[str]) -> None:
             out.append(f"{indent}- {_leaf(item, indent)}\n")
 
 
-def dump(value: dict[str, Any]) -> str:
-    """One manifest as YAML text."""
+def dump(value: Mapping[str, Any]) -> str:
+    """One manifest as YAML text (any mapping: a construct's TypedDict, or a dict read elsewhere)."""
     out: list[str] = []
     _mapping(value, "", out)
     return "".join(out)

@@ -1,10 +1,11 @@
 """Hypothesis strategies: valid environment folders across the whole format, and mutations of them.
 
 `platforms()` draws a folder as `{relative path: YAML text}`: one ServiceCatalog whose services
-cover every workload type (web, worker, stateful, cronjob) with ports, probes of each kind,
-autoscaling, volumes, a dependency DAG, GPUs on a tainted GPU pool, env values, secrets from ESC,
-ingress and egress; one Cluster; a Release and an Environment per environment, each with its own
-overrides. `mutations()` turns such a folder into a broken (or still valid) one.
+cover every workload type (web, worker, stateful, cronjob, daemonset, job) with ports, probes of each
+kind, autoscaling, volumes, a dependency DAG, GPUs on a tainted GPU pool, env values, secrets from
+ESC, ingress and egress, init containers and sidecars, preStop and grace periods, topology spread,
+pod labels and annotations; one Cluster; a Release and an Environment per environment, each with
+its own overrides. `mutations()` turns such a folder into a broken (or still valid) one.
 """
 
 from __future__ import annotations
@@ -108,7 +109,7 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
         svc["component"] = draw(shape.names)
     if draw(st.booleans()):
         svc["description"] = f"the {name} service"
-    n_ports = draw(st.integers(1 if kind == "web" else 0, 2))
+    n_ports = draw(st.integers(1 if kind == "web" else 0, 0 if kind == "job" else 2))
     port_list = draw(st.lists(shape.ports, min_size=n_ports, max_size=n_ports, unique=True))
     numbers = draw(st.lists(st.integers(1024, 65535), min_size=n_ports, max_size=n_ports, unique=True))
     ports = {}
@@ -119,7 +120,7 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
         ports[pname] = port
     if ports:
         svc["ports"] = ports
-    if kind != "cronjob":
+    if kind not in ("cronjob", "job"):
         # the model lets probes out, but policy SOPHIA-PROBE-001 wants liveness and readiness (see the report)
         probes = {p: _probe(draw, port_list) for p in ("liveness", "readiness", "startup") if p != "startup" or draw(st.booleans())}
         svc["probes"] = probes
@@ -135,7 +136,7 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
     if kind in ("web", "worker") and draw(st.booleans()):
         low = draw(st.integers(1, 3))
         svc["autoscaling"] = {"minReplicas": low, "maxReplicas": draw(st.integers(low, 5))}
-    elif kind != "cronjob":
+    elif kind not in ("cronjob", "daemonset", "job"):
         svc["replicas"] = draw(st.integers(1, 3))
     # every mount path once per container (the default scratch is /tmp), no volume named like sophia's own
     scratch = draw(st.lists(shape.paths, min_size=1, max_size=3, unique=True)) if draw(st.booleans()) else ["/tmp"]
@@ -161,6 +162,8 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
     if kind != "cronjob" and draw(st.integers(0, 3)) == 0:
         svc["gpu"] = {"models": [gpu_model], "count": 1}
         svc["placement"] = {"pool": "gpu"}
+    elif kind == "daemonset" and draw(st.booleans()):
+        svc["placement"] = {"pool": "gpu"}  # a node agent of the GPU pool, asking for no GPU
     else:
         svc["placement"] = {"pool": draw(st.sampled_from(["general", "spare"]))}
     if kind == "web" and draw(st.booleans()):
@@ -169,7 +172,67 @@ def _service(draw: st.DrawFn, name: str, kind: str, app: str, earlier: dict[str,
         svc["egress"] = [{"name": draw(shape.egress), "reason": "calls the partner API"}]
     if draw(st.integers(0, 4)) == 0:
         svc["args"] = ["--verbose"]
+    svc.update(draw(_pod_extras(name, kind, ports, shape)))
     return svc
+
+
+@st.composite
+def _pod_extras(draw: st.DrawFn, name: str, kind: str, ports: dict[str, Any], shape: Shape) -> dict[str, Any]:
+    """The pod around the main container: init containers, sidecars (names and ports unique in the pod),
+    preStop with a grace period that outlasts it, spread, pod labels and annotations, job settings."""
+    extra: dict[str, Any] = {}
+    taken_names, taken_ports = {name}, {p["port"] for p in ports.values()}
+    taken_port_names = set(ports)
+
+    def container() -> dict[str, Any]:
+        cname = draw(shape.names.filter(lambda n: n not in taken_names))
+        taken_names.add(cname)
+        image: dict[str, Any] = {"repository": f"example/{cname}"}
+        image.update(draw(st.sampled_from([{"tag": "1.2.3"}, {"digest": "sha256:" + "a" * 64}, {"tag": "2", "digest": "sha256:" + "b" * 64}])))
+        out: dict[str, Any] = {"name": cname, "image": image, "resources": _resources(draw)}
+        if draw(st.booleans()):
+            out["command"] = ["/bin/run", "--listen", "$(POD_IP)"] if draw(st.booleans()) else ["/bin/run"]
+        if draw(st.booleans()):
+            out["env"] = draw(st.dictionaries(shape.env_vars, env_values, min_size=1, max_size=2))
+        return out
+
+    if draw(st.integers(0, 3)) == 0:
+        extra["initContainers"] = [container() for _ in range(draw(st.integers(1, 2)))]
+    if draw(st.integers(0, 3)) == 0:
+        sidecars = []
+        for _ in range(draw(st.integers(1, 2))):
+            sidecar = container()
+            if draw(st.booleans()):
+                pname = draw(shape.ports.filter(lambda p: p not in taken_port_names))
+                number = draw(st.integers(1024, 65535).filter(lambda n: n not in taken_ports))
+                taken_port_names.add(pname)
+                taken_ports.add(number)
+                sidecar["ports"] = {pname: {"port": number}}
+                sidecar["probes"] = {"readiness": {"tcp": {"port": pname}}, "liveness": _probe(draw, [pname])}
+            sidecars.append(sidecar)
+        extra["sidecars"] = sidecars
+    lifecycle = draw(st.sampled_from(["none", "none", "sleep", "exec"]))
+    if lifecycle == "sleep":
+        sleep = draw(st.integers(1, 40))
+        extra["lifecycle"] = {"preStop": {"sleepSeconds": sleep}}
+        if sleep >= 30 or draw(st.booleans()):
+            extra["terminationGracePeriodSeconds"] = draw(st.integers(sleep + 1, sleep + 60))
+    elif lifecycle == "exec":
+        extra["lifecycle"] = {"preStop": {"exec": ["/bin/drain", "--timeout", "20"]}}
+    if kind in ("web", "worker", "stateful") and draw(st.booleans()):
+        extra["topologySpread"] = draw(st.fixed_dictionaries({}, optional={
+            "maxSkew": st.integers(1, 3), "whenUnsatisfiable": st.sampled_from(["ScheduleAnyway", "DoNotSchedule"])}))
+    if draw(st.integers(0, 3)) == 0:
+        extra["podLabels"] = draw(st.dictionaries(st.sampled_from(["team", "example.com/tier", "cost-center"]),
+                                                  st.sampled_from(["platform", "a.b_c-d", "x" * 63, ""]), min_size=1, max_size=3))
+    if draw(st.integers(0, 3)) == 0:
+        extra["podAnnotations"] = draw(st.dictionaries(st.sampled_from(["example.com/owner", "Example.org/Note", "note"]),
+                                                       st.sampled_from(["platform team", "", "a: b, c", "x" * 300]), min_size=1, max_size=3))
+    if kind == "job" and draw(st.booleans()):
+        extra["job"] = draw(st.fixed_dictionaries({}, optional={
+            "backoffLimit": st.integers(0, 6), "activeDeadlineSeconds": st.integers(1, 86400),
+            "ttlSecondsAfterFinished": st.integers(0, 86400)}))
+    return extra
 
 
 @st.composite
@@ -177,7 +240,7 @@ def platforms(draw: st.DrawFn, shape: Shape = ORDINARY) -> dict[str, str]:
     """A valid environments folder, as `{relative path: YAML text}`; with `EXTREME`, values at the model's limits."""
     apps = draw(st.lists(shape.names, min_size=1, max_size=3, unique=True))
     gpu_model = draw(st.sampled_from(GPU_MODELS))
-    kinds = ["web", "worker", "stateful", "cronjob"]
+    kinds = ["web", "worker", "stateful", "cronjob", "daemonset", "job"]
     services: dict[str, dict[str, Any]] = {}
     for i in range(draw(st.integers(1, 6))):
         kind = kinds[i] if i < len(kinds) and draw(st.booleans()) else draw(st.sampled_from(kinds))
@@ -219,6 +282,10 @@ def platforms(draw: st.DrawFn, shape: Shape = ORDINARY) -> dict[str, str]:
             choice = draw(st.sampled_from(["none", "none", "replicas", "env", "resources", "disable"]))
             if choice == "replicas" and "replicas" in spec:
                 overrides[s] = {"replicas": draw(st.integers(1, 4))}
+                if "topologySpread" in spec and draw(st.booleans()):
+                    overrides[s]["topologySpread"] = {"whenUnsatisfiable": "DoNotSchedule"}
+                if draw(st.booleans()):
+                    overrides[s]["podLabels"] = {"environment-tier": draw(st.sampled_from(["gold", "silver"]))}
             elif choice == "env":
                 overrides[s] = {"env": {"LOG_LEVEL": draw(env_values)}}
             elif choice == "resources":

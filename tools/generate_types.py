@@ -10,6 +10,10 @@ sophia emits, from the schemas `sophia validate` checks against.
   (`argoproj_io_v1alpha1`...), nested objects named by their path (`ApplicationSpecSource`).
   Without a CRD folder those modules are left as they are (and `--check` does not judge them).
 
+An object a construct emits on its own (a kind, not embedded in another object) must say what it is:
+its `apiVersion`, `kind` and `metadata` are `Required` although the schemas leave them optional
+(`standalone_fields`), so a construct that forgets one fails mypy, not the first synth.
+
 The types cost nothing at run time: constructs import them under `TYPE_CHECKING` only.
 """
 
@@ -102,12 +106,49 @@ def _required(annotation: str, required: bool) -> str:
     return f"Required[{annotation}]" if required else annotation
 
 
+_OBJECT_META = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"
+
+
+def embedded_kinds(definitions: dict[str, Any]) -> set[str]:
+    """Kinds that another object holds inside it, where `apiVersion` and `kind` may be left out: a
+    StatefulSet's `volumeClaimTemplates` are PersistentVolumeClaims (items of `*List` kinds do not count)."""
+    out: set[str] = set()
+    for key, schema in definitions.items():
+        for field, prop in (schema.get("properties") or {}).items():
+            if key.endswith("List") and field == "items":
+                continue
+            out.update(_refs(prop))
+    return out
+
+
+def _refs(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        found = {node["$ref"].rsplit("/", 1)[1]} if isinstance(node.get("$ref"), str) else set()
+        for value in node.values():
+            found |= _refs(value)
+        return found
+    if isinstance(node, list):
+        return set().union(*(_refs(item) for item in node)) if node else set()
+    return set()
+
+
+def standalone_fields(kind: str, metadata_ref: str | None) -> set[str]:
+    """The fields a standalone object of `kind` must have: `apiVersion`, `kind`, and its `metadata` when that
+    is an ObjectMeta -- except on the review kinds (TokenReview, SubjectAccessReview...), which the API server
+    answers without storing and which need no name."""
+    fields = {"apiVersion", "kind"}
+    if metadata_ref == _OBJECT_META and not kind.endswith("Review"):
+        fields.add("metadata")
+    return fields
+
+
 def kubernetes_modules() -> dict[str, Module]:
     folder = kubernetes_schema_dir()
     definitions: dict[str, Any] = json.loads((folder / "_definitions.json").read_text())["$defs"]
     for key, schema in definitions.items():
         if key not in SCALARS and "properties" not in schema:
             SCALARS[key] = "dict[str, Any]"  # an object whose fields the API does not describe
+    embedded = embedded_kinds(definitions)
     modules: dict[str, Module] = {}
     for key, schema in sorted(definitions.items()):
         if key in SCALARS or "properties" not in schema:
@@ -117,6 +158,10 @@ def kubernetes_modules() -> dict[str, Module]:
             name, f"Kubernetes {KUBERNETES_VERSION} objects of {name.replace('_', '/', 1) if name.count('_') else name}",
             f"kubernetes-validate's {folder.name}/_definitions.json"))
         gvk = schema.get("x-kubernetes-group-version-kind") or []
+        must: set[str] = set(schema.get("required", []))
+        if len(gvk) == 1 and key not in embedded:
+            metadata_ref = (schema["properties"].get("metadata") or {}).get("$ref", "").rsplit("/", 1)[-1] or None
+            must |= standalone_fields(gvk[0]["kind"], metadata_ref)
         fields = []
         for field, prop in sorted(schema["properties"].items()):
             annotation = _kubernetes_type(prop, module)
@@ -125,7 +170,7 @@ def kubernetes_modules() -> dict[str, Module]:
                 annotation = f'Literal["{group + "/" if group else ""}{version}"]'
             elif field == "kind" and len(gvk) == 1:
                 annotation = f'Literal["{gvk[0]["kind"]}"]'
-            fields.append((field, annotation, field in schema.get("required", [])))
+            fields.append((field, annotation, field in must))
         module.types[key.rsplit(".", 1)[1]] = fields
     return modules
 
@@ -185,6 +230,7 @@ def _custom_type(name: str, schema: dict[str, Any], module: Module, top: tuple[s
     kinds = _types(schema)
     props = schema.get("properties")
     if isinstance(props, dict) and props:
+        must = set(schema.get("required", [])) | ({"apiVersion", "kind", "metadata"} if top is not None else set())
         fields = []
         for field, child in sorted(props.items()):
             if top is not None and field == "apiVersion":
@@ -196,7 +242,7 @@ def _custom_type(name: str, schema: dict[str, Any], module: Module, top: tuple[s
                 annotation = '"ObjectMeta"'
             else:
                 annotation = _custom_type(name + _camel(field), child if isinstance(child, dict) else {}, module)
-            fields.append((field, annotation, field in schema.get("required", [])))
+            fields.append((field, annotation, field in must))
         module.types[name] = fields
         return f'"{name}"'
     if kinds == ["array"]:

@@ -2,17 +2,19 @@
 
 Each construct crosses into the jsii runtime exactly once (when it is created, so it takes its
 place in the construct tree). Its Kubernetes objects are built as plain Python dicts on the
-Python side and rendered to text as they are emitted; `sophia.render` collects the texts without
-another crossing. This keeps synth time linear and close to the cost of writing YAML (see
-ARCHITECTURE.md, "Speed"). `RenderedNode` is the Python side of that tree: sophia's constructs
-and the application charts (`application_chart.ApplicationChart`) are its nodes.
+Python side, each typed as the TypedDict of its kind (`sophia.k8s`, imported under `TYPE_CHECKING`
+only: mypy checks every field name and type, and nothing is imported at run time), and rendered
+to text as they are emitted; `sophia.render` collects the texts without another crossing. This
+keeps synth time linear and close to the cost of writing YAML (see ARCHITECTURE.md, "Speed").
+`RenderedNode` is the Python side of that tree: sophia's constructs and the application charts
+(`application_chart.ApplicationChart`) are its nodes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
@@ -21,8 +23,11 @@ from sophia import yamlout
 
 if TYPE_CHECKING:
     from sophia.constructs.patching import PatchRegistry
+    from sophia.k8s.meta_v1 import ObjectMeta
 
-Manifest = dict[str, Any]
+Manifest = Mapping[str, object]
+"""Any Kubernetes object. Constructs build the TypedDict of its kind (`Deployment`, `Service`, ...), which
+mypy checks field by field; every TypedDict is a `Mapping[str, object]`, so `_emit` takes them all."""
 
 PART_OF = "sophia"
 MANAGED_BY = "sophia"
@@ -91,7 +96,7 @@ class SophiaConstruct(RenderedNode, Construct):
         self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest)))
 
 
-def file_name(manifest: Manifest) -> str:
+def file_name(manifest: Mapping[str, Any]) -> str:
     """`<Kind>-<name>.yaml`: one object per file, named after the object."""
     return f"{manifest['kind']}-{manifest['metadata']['name']}.yaml"
 
@@ -147,13 +152,13 @@ def selector_pairs(*, name: str, instance: str) -> tuple[tuple[str, str], ...]:
 
 def metadata(
     name: str,
-    labels: dict[str, str],
+    labels: Mapping[str, str],
     *,
     namespace: str | None = None,
-    annotations: dict[str, str] | None = None,
+    annotations: Mapping[str, str] | None = None,
     wave: int | None = None,
-) -> dict[str, Any]:
-    meta: dict[str, Any] = {"name": name, "labels": dict(labels)}
+) -> ObjectMeta:
+    meta: ObjectMeta = {"name": name, "labels": dict(labels)}
     if namespace is not None:
         meta["namespace"] = namespace
     notes = dict(annotations or {})

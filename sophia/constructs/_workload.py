@@ -9,22 +9,54 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sophia.constructs._base import Manifest, metadata, recommended_labels, selector_labels
+from sophia.constructs._base import metadata, recommended_labels, selector_labels
 from sophia.model.models import (
     POD_IP_VARIABLE,
     SCRATCH_PREFIX,
     SECRET_FILES_VOLUME,
     WAIVER_ANNOTATION_PREFIX,
     Autoscaling,
+    InitContainer,
+    Lifecycle,
     Probe,
+    Probes,
+    Resources,
     ServiceSpec,
+    Sidecar,
     uses_pod_ip,
 )
+
+if TYPE_CHECKING:
+    from sophia.k8s.apps_v1 import Deployment, DeploymentSpec
+    from sophia.k8s.autoscaling_v2 import HorizontalPodAutoscaler
+    from sophia.k8s.core_v1 import (
+        Affinity,
+        ConfigMap,
+        Container,
+        EnvVar,
+        PodSecurityContext,
+        PodSpec,
+        PodTemplateSpec,
+        ResourceRequirements,
+        SecurityContext,
+        Service,
+        ServiceAccount,
+        TopologySpreadConstraint,
+        Volume,
+        VolumeMount,
+    )
+    from sophia.k8s.core_v1 import Lifecycle as KubeLifecycle
+    from sophia.k8s.core_v1 import Probe as KubeProbe
+    from sophia.k8s.core_v1 import ServiceSpec as KubeServiceSpec
+    from sophia.k8s.meta_v1 import ObjectMeta
+    from sophia.k8s.policy_v1 import PodDisruptionBudget
+
+    Companion: TypeAlias = ServiceAccount | ConfigMap | HorizontalPodAutoscaler | PodDisruptionBudget
 
 GPU_RESOURCE = "nvidia.com/gpu"
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
@@ -57,6 +89,9 @@ class WorkloadProps(BaseModel):
     tolerations: tuple[tuple[str, str, str], ...] = Field(default=(), description="(key, value, effect) tolerated.")
     runtime_class: str | None = Field(default=None, description="runtimeClassName (nvidia for GPU pods).")
     relax: tuple[str, ...] = Field(default=(), description="Hardening settings relaxed by a named exception.")
+    local_dependencies: tuple[str, ...] = Field(
+        default=(), description="The services of its own application it depends on (a job then runs after them)."
+    )
     exception_reason: str = Field(default="", description="Why they are relaxed.")
 
     @property
@@ -74,14 +109,21 @@ class WorkloadProps(BaseModel):
         return selector_labels(name=self.name, instance=self.instance)
 
     @property
+    def secret(self) -> str:
+        """The Secret the pod reads its `secrets` from (asked only when there are secrets)."""
+        if self.secret_name is None:
+            raise ValueError(f"{self.name}: secrets without secret_name")
+        return self.secret_name
+
+    @property
     def gpu_count(self) -> int:
         return self.spec.gpu.count if self.spec.gpu else 0
 
-    def meta(self, name: str | None = None, *, wave: int | None = None, annotations: dict[str, str] | None = None) -> dict[str, Any]:
+    def meta(self, name: str | None = None, *, wave: int | None = None, annotations: Mapping[str, str] | None = None) -> ObjectMeta:
         return metadata(name or self.name, self.labels, namespace=self.namespace, wave=wave, annotations=annotations)
 
 
-def service_account(p: WorkloadProps) -> Manifest:
+def service_account(p: WorkloadProps) -> ServiceAccount:
     return {
         "apiVersion": "v1",
         "kind": "ServiceAccount",
@@ -90,7 +132,7 @@ def service_account(p: WorkloadProps) -> Manifest:
     }
 
 
-def config_map(p: WorkloadProps) -> Manifest | None:
+def config_map(p: WorkloadProps) -> ConfigMap | None:
     if not p.env:
         return None
     return {
@@ -101,12 +143,11 @@ def config_map(p: WorkloadProps) -> Manifest | None:
     }
 
 
-def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
-    ports = [
+def service(p: WorkloadProps, *, headless: bool = False) -> Service:
+    spec: KubeServiceSpec = {"type": "ClusterIP", "selector": p.selector, "ports": [
         {"name": pname, "port": port.port, "targetPort": pname, "protocol": port.protocol}
         for pname, port in p.spec.ports.items()
-    ]
-    spec: dict[str, Any] = {"type": "ClusterIP", "selector": p.selector, "ports": ports}
+    ]}
     if headless:
         spec["clusterIP"] = "None"
         spec["publishNotReadyAddresses"] = True
@@ -118,7 +159,7 @@ def service(p: WorkloadProps, *, headless: bool = False) -> Manifest:
     }
 
 
-def companions(p: WorkloadProps, kind: str) -> Iterator[Manifest]:
+def companions(p: WorkloadProps, kind: str) -> Iterator[Companion]:
     """What stands beside a long-running workload: its ServiceAccount, and its ConfigMap,
     HorizontalPodAutoscaler (scaling the `kind` named) and PodDisruptionBudget where they apply."""
     yield service_account(p)
@@ -127,9 +168,9 @@ def companions(p: WorkloadProps, kind: str) -> Iterator[Manifest]:
             yield optional
 
 
-def deployment(p: WorkloadProps) -> Manifest:
+def deployment(p: WorkloadProps) -> Deployment:
     """A Deployment; GPU pods cannot surge a second pod onto a single-GPU node, so they replace."""
-    spec: dict[str, Any] = {
+    spec: DeploymentSpec = {
         "selector": {"matchLabels": p.selector},
         "revisionHistoryLimit": 5,
         "template": pod_template(p),
@@ -148,7 +189,7 @@ def deployment(p: WorkloadProps) -> Manifest:
     }
 
 
-def hpa(meta: dict[str, Any], kind: str, name: str, scaling: Autoscaling) -> Manifest:
+def hpa(meta: ObjectMeta, kind: str, name: str, scaling: Autoscaling) -> HorizontalPodAutoscaler:
     """A CPU-utilisation HorizontalPodAutoscaler of one workload."""
     return {
         "apiVersion": "autoscaling/v2",
@@ -171,12 +212,12 @@ def hpa(meta: dict[str, Any], kind: str, name: str, scaling: Autoscaling) -> Man
     }
 
 
-def autoscaler(p: WorkloadProps, kind: str) -> Manifest | None:
+def autoscaler(p: WorkloadProps, kind: str) -> HorizontalPodAutoscaler | None:
     scaling = p.spec.autoscaling
     return None if scaling is None else hpa(p.meta(), kind, p.name, scaling)
 
 
-def pdb(meta: dict[str, Any], selector: dict[str, str]) -> Manifest:
+def pdb(meta: ObjectMeta, selector: dict[str, str]) -> PodDisruptionBudget:
     """A PodDisruptionBudget letting one pod go at a time."""
     return {
         "apiVersion": "policy/v1",
@@ -186,20 +227,21 @@ def pdb(meta: dict[str, Any], selector: dict[str, str]) -> Manifest:
     }
 
 
-def disruption_budget(p: WorkloadProps) -> Manifest | None:
+def disruption_budget(p: WorkloadProps) -> PodDisruptionBudget | None:
     least = p.spec.autoscaling.min_replicas if p.spec.autoscaling else p.spec.replicas
     return None if least < 2 else pdb(p.meta(), p.selector)
 
 
-def node_affinity(node_labels: tuple[tuple[str, str], ...]) -> dict[str, Any]:
+def node_affinity(node_labels: tuple[tuple[str, str], ...]) -> Affinity:
     """Required node affinity on every label of a pool."""
-    terms = [{"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_labels]}]
-    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}}
+    return {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        {"matchExpressions": [{"key": k, "operator": "In", "values": [v]} for k, v in node_labels]}
+    ]}}}
 
 
-def container_security(uid: int, relax: frozenset[str] = frozenset()) -> dict[str, Any]:
+def container_security(uid: int, relax: frozenset[str] = frozenset()) -> SecurityContext:
     """The restricted container securityContext, less any named relaxation."""
-    csc: dict[str, Any] = {
+    csc: SecurityContext = {
         "allowPrivilegeEscalation": False,
         "readOnlyRootFilesystem": "readOnlyRootFilesystem" not in relax,
         "runAsNonRoot": "runAsNonRoot" not in relax,
@@ -216,10 +258,10 @@ def container_security(uid: int, relax: frozenset[str] = frozenset()) -> dict[st
     return csc
 
 
-def _probe(probe: Probe | None) -> dict[str, Any] | None:
+def _probe(probe: Probe | None) -> KubeProbe | None:
     if probe is None:
         return None
-    out: dict[str, Any] = {
+    out: KubeProbe = {
         "periodSeconds": probe.period_seconds,
         "timeoutSeconds": probe.timeout_seconds,
         "failureThreshold": probe.failure_threshold,
@@ -233,6 +275,15 @@ def _probe(probe: Probe | None) -> dict[str, Any] | None:
     elif probe.exec is not None:
         out["exec"] = {"command": list(probe.exec)}
     return out
+
+
+def _set_probes(container: Container, probes: Probes) -> None:
+    if (liveness := _probe(probes.liveness)) is not None:
+        container["livenessProbe"] = liveness
+    if (readiness := _probe(probes.readiness)) is not None:
+        container["readinessProbe"] = readiness
+    if (startup := _probe(probes.startup)) is not None:
+        container["startupProbe"] = startup
 
 
 def _volume_name(path: str) -> str:
@@ -252,31 +303,24 @@ def scratch_volume_names(paths: list[str]) -> list[str]:
     return names
 
 
-def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> dict[str, Any]:
+def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims: bool = False) -> PodTemplateSpec:
     """The hardened pod template of a workload."""
     s = p.spec
     relax = frozenset(p.relax)
     uid = s.run_as_user
     csc = container_security(uid, relax)
-    psc: dict[str, Any] = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
+    psc: PodSecurityContext = {"fsGroup": uid, "fsGroupChangePolicy": "OnRootMismatch"}
     if "runAsNonRoot" not in relax:
         psc.update({"runAsNonRoot": True, "runAsUser": uid, "runAsGroup": uid})
     if "seccompProfile" not in relax:
         psc["seccompProfile"] = {"type": "RuntimeDefault"}
 
-    resources: dict[str, Any] = {
-        "requests": {"cpu": s.resources.requests.cpu, "memory": s.resources.requests.memory},
-        "limits": {"cpu": s.resources.limits.cpu, "memory": s.resources.limits.memory},
-    }
-    if p.gpu_count:
-        resources["limits"][GPU_RESOURCE] = p.gpu_count
-
-    container: dict[str, Any] = {
+    container: Container = {
         "name": p.name,
         "image": p.image,
         "imagePullPolicy": "Always",
         "securityContext": csc,
-        "resources": resources,
+        "resources": _resources(s.resources, p.gpu_count),
     }
     if s.command is not None:
         container["command"] = list(s.command)
@@ -288,8 +332,8 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         ]
     if p.env:
         container["envFrom"] = [{"configMapRef": {"name": f"{p.name}-env"}}]
-    env_items = [
-        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": p.secret_name, "key": item.name}}}
+    env_items: list[EnvVar] = [
+        {"name": item.name, "valueFrom": {"secretKeyRef": {"name": p.secret, "key": item.name}}}
         for item in p.secrets
         if item.mount_path is None
     ]
@@ -297,29 +341,25 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         env_items.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
     if env_items:
         container["env"] = env_items
-    for kind in ("liveness", "readiness", "startup"):
-        probe = _probe(getattr(s.probes, kind))
-        if probe is not None:
-            container[f"{kind}Probe"] = probe
+    _set_probes(container, s.probes)
+    if s.lifecycle is not None:
+        container["lifecycle"] = _lifecycle(s.lifecycle)
 
-    mounts: list[dict[str, Any]] = []
-    volumes: list[dict[str, Any]] = []
-    for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True):
-        mounts.append({"name": vname, "mountPath": path})
-        volumes.append({"name": vname, "emptyDir": {}})
+    mounts = _scratch_mounts(s)
+    volumes: list[Volume] = [{"name": mount["name"], "emptyDir": {}} for mount in mounts]
     file_items = [i for i in p.secrets if i.mount_path is not None]
     for item in file_items:
         assert item.mount_path is not None
         mounts.append({"name": SECRET_FILES_VOLUME, "mountPath": item.mount_path, "subPath": item.name, "readOnly": True})
     if file_items:
-        volumes.append({"name": SECRET_FILES_VOLUME, "secret": {"secretName": p.secret_name, "defaultMode": 0o440}})
+        volumes.append({"name": SECRET_FILES_VOLUME, "secret": {"secretName": p.secret, "defaultMode": 0o440}})
     if claims:
         for vname, vol in s.volumes.items():
             mounts.append({"name": vname, "mountPath": vol.mount_path})
     if mounts:
         container["volumeMounts"] = mounts
 
-    pod: dict[str, Any] = {
+    pod: PodSpec = {
         "serviceAccountName": p.name,
         "automountServiceAccountToken": False,
         "enableServiceLinks": False,
@@ -338,17 +378,95 @@ def pod_template(p: WorkloadProps, *, restart_policy: str | None = None, claims:
         pod["runtimeClassName"] = p.runtime_class
     if restart_policy:
         pod["restartPolicy"] = restart_policy
+    init = [*(_init_container(p, c) for c in s.init_containers), *(_sidecar(p, c) for c in s.sidecars)]
+    if init:
+        pod["initContainers"] = init
+    if s.termination_grace_period_seconds is not None:
+        pod["terminationGracePeriodSeconds"] = s.termination_grace_period_seconds
+    if (spread := _topology_spread(p)) is not None:
+        pod["topologySpreadConstraints"] = spread
 
-    annotations: dict[str, str] = {}
+    annotations: dict[str, str] = dict(s.pod_annotations)
     if p.env:
         digest = hashlib.sha256(json.dumps(dict(p.env), sort_keys=True).encode()).hexdigest()[:16]
         annotations["sophia.ai/config-hash"] = digest
     if p.relax:
         annotations[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
-    template_meta: dict[str, Any] = {"labels": p.labels}
+    template_meta: ObjectMeta = {"labels": {**p.labels, **s.pod_labels}}
     if annotations:
         template_meta["annotations"] = annotations
     return {"metadata": template_meta, "spec": pod}
+
+
+def _resources(r: Resources, gpus: int = 0) -> ResourceRequirements:
+    limits: dict[str, str | int | float] = {"cpu": r.limits.cpu, "memory": r.limits.memory}
+    if gpus:
+        limits[GPU_RESOURCE] = gpus
+    return {"requests": {"cpu": r.requests.cpu, "memory": r.requests.memory}, "limits": limits}
+
+
+def _scratch_mounts(s: ServiceSpec) -> list[VolumeMount]:
+    """The writable scratch folders, mounted in every container of the pod (each gets its own list)."""
+    return [{"name": vname, "mountPath": path}
+            for path, vname in zip(s.scratch, scratch_volume_names(list(s.scratch)), strict=True)]
+
+
+def _lifecycle(lifecycle: Lifecycle) -> KubeLifecycle:
+    pre = lifecycle.pre_stop
+    if pre.sleep_seconds is not None:
+        return {"preStop": {"sleep": {"seconds": pre.sleep_seconds}}}
+    assert pre.exec is not None, "PreStop: exactly one of exec or sleepSeconds"
+    return {"preStop": {"exec": {"command": list(pre.exec)}}}
+
+
+def _init_container(p: WorkloadProps, c: InitContainer) -> Container:
+    """An init container, hardened exactly like the main container: the same securityContext (with the
+    service's named relaxations) and user, the same scratch folders; its own env only."""
+    container: Container = {
+        "name": c.name,
+        "image": c.image.reference,
+        "imagePullPolicy": "Always",
+        "securityContext": container_security(p.spec.run_as_user, frozenset(p.relax)),
+        "resources": _resources(c.resources),
+    }
+    if c.command is not None:
+        container["command"] = list(c.command)
+    if c.args is not None:
+        container["args"] = list(c.args)
+    env: list[EnvVar] = [{"name": k, "value": v} for k, v in c.env.items()]
+    ref = f"$({POD_IP_VARIABLE})"
+    if any(ref in arg for arg in [*(c.command or []), *(c.args or [])]):
+        env.insert(0, {"name": POD_IP_VARIABLE, "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}}})
+    if env:
+        container["env"] = env
+    if mounts := _scratch_mounts(p.spec):
+        container["volumeMounts"] = mounts
+    return container
+
+
+def _sidecar(p: WorkloadProps, c: Sidecar) -> Container:
+    """A native sidecar: an init container that Kubernetes restarts (restartPolicy Always), so it starts
+    before the main container, runs beside it, and stops after it."""
+    container = _init_container(p, c)
+    container["restartPolicy"] = "Always"
+    if c.ports:
+        container["ports"] = [{"name": n, "containerPort": port.port, "protocol": port.protocol} for n, port in c.ports.items()]
+    _set_probes(container, c.probes)
+    return container
+
+
+def _topology_spread(p: WorkloadProps) -> list[TopologySpreadConstraint] | None:
+    """Replicas spread over the nodes of the pool (its node affinity limits what counts), by the service's own
+    selector; only while more than one pod runs or it autoscales."""
+    s = p.spec
+    if s.topology_spread is None or (s.autoscaling is None and s.replicas < 2):
+        return None
+    return [{
+        "topologyKey": "kubernetes.io/hostname",
+        "maxSkew": s.topology_spread.max_skew,
+        "whenUnsatisfiable": s.topology_spread.when_unsatisfiable,
+        "labelSelector": {"matchLabels": p.selector},
+    }]
 
 
 def workload_annotations(p: WorkloadProps) -> dict[str, str] | None:

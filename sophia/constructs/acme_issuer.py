@@ -3,13 +3,16 @@ answered through Traefik). Staging and production ACME servers are a per-environ
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
 from sophia.constructs.exposure import INGRESS_CLASS
+
+if TYPE_CHECKING:
+    from sophia.k8s.cert_manager_io_v1 import ClusterIssuer
 
 ACME_SERVERS = {
     "production": "https://acme-v02.api.letsencrypt.org/directory",
@@ -31,7 +34,7 @@ class AcmeIssuer(SophiaConstruct):
         super().__init__(scope, id)
         self.props = p = props
         labels = recommended_labels(name="acme", component="cluster-issuer", instance=f"acme-{p.environment}")
-        self._emit(folder, {
+        issuer: ClusterIssuer = {
             "apiVersion": "cert-manager.io/v1",
             "kind": "ClusterIssuer",
             "metadata": metadata(p.name, labels, annotations=SKIP_DRY_RUN, wave=-5),
@@ -43,4 +46,5 @@ class AcmeIssuer(SophiaConstruct):
                     "solvers": [{"http01": {"ingress": {"ingressClassName": INGRESS_CLASS}}}],
                 }
             },
-        })
+        }
+        self._emit(folder, issuer)

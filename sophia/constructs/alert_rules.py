@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
 
 if TYPE_CHECKING:
-    from sophia.k8s.monitoring_coreos_com_v1 import PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules
+    from sophia.k8s.monitoring_coreos_com_v1 import PrometheusRule, PrometheusRuleSpecGroups, PrometheusRuleSpecGroupsRules
 
 
 class AlertRule(BaseModel):
@@ -105,12 +105,13 @@ class AlertRules(SophiaConstruct):
             name = f"sophia-{group.name}"
             labels = recommended_labels(name=name, component="alert-rules")
             spec: PrometheusRuleSpecGroups = {"name": f"sophia.{group.name}", "rules": [_rule(rule) for rule in group.rules]}
-            self._emit(folder, {
+            rule: PrometheusRule = {
                 "apiVersion": "monitoring.coreos.com/v1",
                 "kind": "PrometheusRule",
                 "metadata": metadata(name, labels, namespace=props.namespace, annotations={**SKIP_DRY_RUN, **props.annotations}),
                 "spec": {"groups": [spec]},
-            })
+            }
+            self._emit(folder, rule)
 
 
 def _rule(rule: AlertRule) -> PrometheusRuleSpecGroupsRules:

@@ -6,12 +6,15 @@ kustomize settings) or a Helm chart with its values."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
+
+if TYPE_CHECKING:
+    from sophia.k8s.argoproj_io_v1alpha1 import Application, ApplicationSpecSource, ApplicationSpecSourceKustomize
 
 FINALIZER = "resources-finalizer.argocd.argoproj.io/foreground"
 """Argo CD deletes the Application's resources before the Application (foreground cascading
@@ -45,7 +48,7 @@ class ArgoApplication(SophiaConstruct):
         labels = recommended_labels(name=p.name, component=p.component)
         meta = metadata(p.name, labels, namespace=p.namespace, wave=p.wave)
         meta["finalizers"] = [FINALIZER]
-        source: dict[str, Any] = {"repoURL": p.repo_url, "targetRevision": p.revision}
+        source: ApplicationSpecSource = {"repoURL": p.repo_url, "targetRevision": p.revision}
         if p.chart is not None:
             source["chart"] = p.chart
             if p.helm_values:
@@ -53,8 +56,9 @@ class ArgoApplication(SophiaConstruct):
         else:
             source["path"] = p.path
             if p.kustomize is not None:
-                source["kustomize"] = p.kustomize
-        self._emit(folder, {
+                # the Cluster file's settings as written: `sophia validate` checks them against the Application CRD
+                source["kustomize"] = cast("ApplicationSpecSourceKustomize", p.kustomize)
+        application: Application = {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "Application",
             "metadata": meta,
@@ -72,4 +76,5 @@ class ArgoApplication(SophiaConstruct):
                 },
                 "revisionHistoryLimit": 10,
             },
-        })
+        }
+        self._emit(folder, application)

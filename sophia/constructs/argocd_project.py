@@ -3,10 +3,15 @@ namespaces, and only the cluster-scoped kinds the environment really emits."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
+
+if TYPE_CHECKING:
+    from sophia.k8s.argoproj_io_v1alpha1 import AppProject
 
 
 class ArgoProjectProps(BaseModel):
@@ -26,7 +31,7 @@ class ArgoProject(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         labels = recommended_labels(name=props.name, component="argocd-project")
-        self._emit(folder, {
+        project: AppProject = {
             "apiVersion": "argoproj.io/v1alpha1",
             "kind": "AppProject",
             "metadata": metadata(props.name, labels, namespace=props.namespace, wave=-10),
@@ -37,4 +42,5 @@ class ArgoProject(SophiaConstruct):
                 "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in props.cluster_resources],
                 "orphanedResources": {"warn": True},
             },
-        })
+        }
+        self._emit(folder, project)

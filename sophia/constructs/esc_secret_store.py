@@ -8,11 +8,16 @@ development pods can never read production values.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata, recommended_labels
 from sophia.model.models import Esc
+
+if TYPE_CHECKING:
+    from sophia.k8s.external_secrets_io_v1 import ClusterSecretStore
 
 
 class EscSecretStoreProps(BaseModel):
@@ -31,7 +36,7 @@ class EscSecretStore(SophiaConstruct):
         p = props
         labels = recommended_labels(name="pulumi-esc", component="secret-store", instance=f"pulumi-esc-{p.environment}")
         token = p.esc.token_secret
-        self._emit(folder, {
+        store: ClusterSecretStore = {
             "apiVersion": "external-secrets.io/v1",
             "kind": "ClusterSecretStore",
             "metadata": metadata(p.name, labels, annotations=SKIP_DRY_RUN, wave=-5),
@@ -50,4 +55,5 @@ class EscSecretStore(SophiaConstruct):
                 },
                 "conditions": [{"namespaces": list(p.namespaces)}],
             },
-        })
+        }
+        self._emit(folder, store)

@@ -6,10 +6,15 @@ reads the `cert-manager.io/cluster-issuer` annotation and keeps the TLS Secret i
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata
+
+if TYPE_CHECKING:
+    from sophia.k8s.networking_v1 import Ingress
 
 INGRESS_CLASS = "traefik"
 
@@ -35,7 +40,7 @@ class Exposure(SophiaConstruct):
             "traefik.ingress.kubernetes.io/router.entrypoints": "websecure",
             "traefik.ingress.kubernetes.io/router.tls": "true",
         }
-        self._emit(folder, {
+        ingress: Ingress = {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "Ingress",
             "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations=annotations),
@@ -51,4 +56,5 @@ class Exposure(SophiaConstruct):
                     }]},
                 }],
             },
-        })
+        }
+        self._emit(folder, ingress)

@@ -10,8 +10,9 @@ Secret that only this pod reads. Callers get the proxy's in-cluster URL and neve
 
 from __future__ import annotations
 
+import hashlib
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,7 +20,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels, selector_labels
 from sophia.constructs._workload import container_security, hpa, node_affinity, pdb
 from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
-from sophia.model.models import Autoscaling, LlmRouting, Resources
+from sophia.model.models import Autoscaling, LlmRouting, LlmTarget, Resources
+
+if TYPE_CHECKING:
+    from sophia.k8s.apps_v1 import Deployment
+    from sophia.k8s.core_v1 import ConfigMap, Container, Service, ServiceAccount
+    from sophia.k8s.core_v1 import Probe as KubeProbe
+    from sophia.k8s.meta_v1 import ObjectMeta
 
 NAME = "llm-gateway"
 GATEWAY_IMAGE = "portkeyai/gateway:1.15.2"
@@ -70,7 +77,7 @@ class LlmGatewayProps(BaseModel):
 
 def portkey_config(routing: LlmRouting) -> dict[str, Any]:
     """The x-portkey-config document, with ESO template references where the keys go."""
-    def target(t: Any) -> dict[str, Any]:
+    def target(t: LlmTarget) -> dict[str, Any]:
         out: dict[str, Any] = {"provider": t.provider, "api_key": "{{ ." + _key_name(t.provider) + " }}"}
         if t.model:
             out["override_params"] = {"model": t.model}
@@ -92,7 +99,7 @@ def _key_name(provider: str) -> str:
     return provider.replace("-", "_") + "_api_key"
 
 
-def _http_probe(path: str, port: int) -> dict[str, Any]:
+def _http_probe(path: str, port: int) -> KubeProbe:
     return {"httpGet": {"path": path, "port": port}, "periodSeconds": 10, "timeoutSeconds": 3, "failureThreshold": 3}
 
 
@@ -103,11 +110,12 @@ class LlmGateway(SophiaConstruct):
         p = props
         ns = p.namespace
 
-        def meta(name: str = NAME, wave: int | None = None) -> dict[str, Any]:
+        def meta(name: str = NAME, wave: int | None = None) -> ObjectMeta:
             return metadata(name, p.labels, namespace=ns, wave=wave)
 
-        self._emit(folder, {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(wave=-1),
-                            "automountServiceAccountToken": False})
+        account: ServiceAccount = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": meta(wave=-1),
+                                   "automountServiceAccountToken": False}
+        self._emit(folder, account)
         providers = sorted({t.provider for t in p.routing.targets})
         ServiceSecrets(self, "secrets", folder=folder, props=ServiceSecretsProps(
             name=f"{NAME}-config",
@@ -118,10 +126,11 @@ class LlmGateway(SophiaConstruct):
             items=tuple((_key_name(pr), f"llm.{pr.replace('-', '_')}.api_key") for pr in providers),
             template={CONFIG_KEY: json.dumps(portkey_config(p.routing), sort_keys=True, separators=(",", ":"))},
         ))
-        self._emit(folder, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(f"{NAME}-proxy", wave=-1),
-                            "data": {"default.conf.template": PROXY_TEMPLATE}})
+        proxy_config: ConfigMap = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(f"{NAME}-proxy", wave=-1),
+                                   "data": {"default.conf.template": PROXY_TEMPLATE}}
+        self._emit(folder, proxy_config)
         uid = p.run_as_user
-        gateway = {
+        gateway: Container = {
             "name": "gateway",
             "image": GATEWAY_IMAGE,
             "imagePullPolicy": "Always",
@@ -135,7 +144,7 @@ class LlmGateway(SophiaConstruct):
             "readinessProbe": _http_probe("/", GATEWAY_PORT),
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
         }
-        proxy = {
+        proxy: Container = {
             "name": "config-proxy",
             "image": PROXY_IMAGE,
             "imagePullPolicy": "Always",
@@ -152,7 +161,7 @@ class LlmGateway(SophiaConstruct):
             ],
         }
         config_hash = json.dumps(portkey_config(p.routing), sort_keys=True)
-        self._emit(folder, {
+        deployment: Deployment = {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "metadata": meta(),
@@ -183,8 +192,9 @@ class LlmGateway(SophiaConstruct):
                     },
                 },
             },
-        })
-        self._emit(folder, {
+        }
+        self._emit(folder, deployment)
+        service: Service = {
             "apiVersion": "v1",
             "kind": "Service",
             "metadata": meta(),
@@ -193,12 +203,11 @@ class LlmGateway(SophiaConstruct):
                 "selector": p.selector,
                 "ports": [{"name": "http", "port": PROXY_PORT, "targetPort": "http", "protocol": "TCP"}],
             },
-        })
+        }
+        self._emit(folder, service)
         self._emit(folder, hpa(meta(), "Deployment", NAME, p.autoscaling))
         self._emit(folder, pdb(meta(), p.selector))
 
 
 def _short_hash(text: str) -> str:
-    import hashlib
-
     return hashlib.sha256(text.encode()).hexdigest()[:16]

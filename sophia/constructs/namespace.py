@@ -3,10 +3,16 @@ NetworkPolicy for ingress and egress, and the one egress every pod needs: cluste
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
+
+if TYPE_CHECKING:
+    from sophia.k8s.core_v1 import Namespace as KubeNamespace
+    from sophia.k8s.networking_v1 import NetworkPolicy
 
 WAVE_NAMESPACE = -2
 
@@ -34,18 +40,20 @@ class Namespace(SophiaConstruct):
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
         }
-        self._emit(folder, {
+        namespace: KubeNamespace = {
             "apiVersion": "v1",
             "kind": "Namespace",
             "metadata": metadata(props.name, ns_labels, wave=WAVE_NAMESPACE),
-        })
-        self._emit(folder, {
+        }
+        self._emit(folder, namespace)
+        deny: NetworkPolicy = {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
             "metadata": metadata("default-deny", labels, namespace=props.name, wave=-1),
             "spec": {"podSelector": {}, "policyTypes": ["Ingress", "Egress"]},
-        })
-        self._emit(folder, {
+        }
+        self._emit(folder, deny)
+        dns: NetworkPolicy = {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
             "metadata": metadata("allow-dns", labels, namespace=props.name, wave=-1),
@@ -64,9 +72,10 @@ class Namespace(SophiaConstruct):
                     }
                 ],
             },
-        })
+        }
+        self._emit(folder, dns)
         if props.acme_solver:
-            self._emit(folder, {
+            solver: NetworkPolicy = {
                 "apiVersion": "networking.k8s.io/v1",
                 "kind": "NetworkPolicy",
                 "metadata": metadata("allow-acme-solver", labels, namespace=props.name, wave=-1),
@@ -81,4 +90,5 @@ class Namespace(SophiaConstruct):
                         "ports": [{"protocol": "TCP", "port": 8089}],
                     }],
                 },
-            })
+            }
+            self._emit(folder, solver)

@@ -7,12 +7,21 @@ destinations it declares with a reason. Everything else stays denied by the name
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata
+
+if TYPE_CHECKING:
+    from sophia.k8s.networking_v1 import (
+        NetworkPolicy,
+        NetworkPolicyEgressRule,
+        NetworkPolicyPeer,
+        NetworkPolicyPort,
+        NetworkPolicySpec,
+    )
 
 PUBLIC_INTERNET = "0.0.0.0/0"
 PRIVATE_RANGES = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16")
@@ -40,14 +49,14 @@ class NetworkAccessProps(BaseModel):
     )
 
 
-def _peer(peer: Peer) -> dict[str, Any]:
+def _peer(peer: Peer) -> NetworkPolicyPeer:
     return {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer.namespace}},
         "podSelector": {"matchLabels": dict(peer.labels)},
     }
 
 
-def _ports(peer: Peer) -> list[dict[str, Any]]:
+def _ports(peer: Peer) -> list[NetworkPolicyPort]:
     return [{"protocol": proto, "port": port} for proto, port in peer.ports]
 
 
@@ -56,9 +65,9 @@ class NetworkAccess(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         p = props
-        spec: dict[str, Any] = {"podSelector": {"matchLabels": p.selector}, "policyTypes": ["Ingress", "Egress"]}
+        spec: NetworkPolicySpec = {"podSelector": {"matchLabels": p.selector}, "policyTypes": ["Ingress", "Egress"]}
         spec["ingress"] = [{"from": [_peer(peer)], "ports": _ports(peer)} for peer in p.ingress_from]
-        egress = [{"to": [_peer(peer)], "ports": _ports(peer)} for peer in p.egress_to]
+        egress: list[NetworkPolicyEgressRule] = [{"to": [_peer(peer)], "ports": _ports(peer)} for peer in p.egress_to]
         annotations: dict[str, str] = {}
         for name, reason, ports in p.internet:
             egress.append({
@@ -67,9 +76,10 @@ class NetworkAccess(SophiaConstruct):
             })
             annotations[f"sophia.ai/egress.{name}"] = reason
         spec["egress"] = egress
-        self._emit(folder, {
+        policy: NetworkPolicy = {
             "apiVersion": "networking.k8s.io/v1",
             "kind": "NetworkPolicy",
             "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations=annotations, wave=-1),
             "spec": spec,
-        })
+        }
+        self._emit(folder, policy)

@@ -13,6 +13,7 @@ patched object is checked by `sophia validate` like any other.
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -40,14 +41,16 @@ class PatchRegistry:
         target = patch.patch.target
         self.pending.setdefault((target.kind, target.name), []).append(patch)
 
-    def apply(self, manifest: dict[str, Any]) -> dict[str, Any]:
-        """`manifest` with the patches that target it applied (the object itself when there are none)."""
-        key = (str(manifest.get("kind")), str((manifest.get("metadata") or {}).get("name")))
+    def apply(self, manifest: Mapping[str, object]) -> Mapping[str, object]:
+        """`manifest` (any object a construct built: its TypedDict) with the patches that target it applied
+        (the object itself when there are none)."""
+        obj: Mapping[str, Any] = manifest
+        key = (str(obj.get("kind")), str((obj.get("metadata") or {}).get("name")))
         self.emitted.add(key)
         patches = self.pending.pop(key, [])
         if not patches:
             return manifest
-        patched = copy.deepcopy(manifest)
+        patched: dict[str, Any] = copy.deepcopy(dict(obj))
         notes = "; ".join(f"{p.file}:{p.target_line} ({len(p.patch.operations)} operation(s))" for p in patches)
         patched.setdefault("metadata", {}).setdefault("annotations", {})[PATCHED_ANNOTATION] = notes
         for patch in patches:

@@ -3,10 +3,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels
+
+if TYPE_CHECKING:
+    from sophia.k8s.node_v1 import RuntimeClass
 
 
 class NvidiaRuntimeClassProps(BaseModel):
@@ -20,9 +25,10 @@ class NvidiaRuntimeClass(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         labels = recommended_labels(name=props.name, component="runtime-class")
-        self._emit(folder, {
+        runtime: RuntimeClass = {
             "apiVersion": "node.k8s.io/v1",
             "kind": "RuntimeClass",
             "metadata": metadata(props.name, labels),
             "handler": props.name,
-        })
+        }
+        self._emit(folder, runtime)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from constructs import Construct
 
 from sophia.constructs import _workload as w
 from sophia.constructs._base import SophiaConstruct
+
+if TYPE_CHECKING:
+    from sophia.k8s.batch_v1 import CronJob
 
 
 class ScheduledJob(SophiaConstruct):
@@ -13,16 +18,18 @@ class ScheduledJob(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         p = props
+        schedule = p.spec.schedule
+        assert schedule is not None, "ServiceSpec: a cronjob has a schedule"
         self._emit(folder, w.service_account(p))
         cm = w.config_map(p)
         if cm is not None:
             self._emit(folder, cm)
-        self._emit(folder, {
+        cron: CronJob = {
             "apiVersion": "batch/v1",
             "kind": "CronJob",
             "metadata": p.meta(annotations=w.workload_annotations(p)),
             "spec": {
-                "schedule": p.spec.schedule,
+                "schedule": schedule,
                 "timeZone": "Etc/UTC",
                 "concurrencyPolicy": "Forbid",
                 "startingDeadlineSeconds": 300,
@@ -37,4 +44,5 @@ class ScheduledJob(SophiaConstruct):
                     },
                 },
             },
-        })
+        }
+        self._emit(folder, cron)

@@ -6,12 +6,15 @@ ESC. External Secrets Operator creates (and owns) the target Secret in the clust
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SKIP_DRY_RUN, SophiaConstruct, metadata
+
+if TYPE_CHECKING:
+    from sophia.k8s.external_secrets_io_v1 import ExternalSecret, ExternalSecretSpecTarget
 
 WAVE_SECRETS = -1
 
@@ -36,10 +39,10 @@ class ServiceSecrets(SophiaConstruct):
         super().__init__(scope, id)
         self.props = props
         p = props
-        target: dict[str, Any] = {"name": p.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
+        target: ExternalSecretSpecTarget = {"name": p.name, "creationPolicy": "Owner", "deletionPolicy": "Retain"}
         if p.template is not None:
             target["template"] = {"engineVersion": "v2", "data": dict(p.template)}
-        self._emit(folder, {
+        secret: ExternalSecret = {
             "apiVersion": "external-secrets.io/v1",
             "kind": "ExternalSecret",
             "metadata": metadata(p.name, p.labels, namespace=p.namespace, annotations={**SKIP_DRY_RUN, **p.annotations},
@@ -50,4 +53,5 @@ class ServiceSecrets(SophiaConstruct):
                 "target": target,
                 "data": [{"secretKey": key, "remoteRef": {"key": path}} for key, path in p.items],
             },
-        })
+        }
+        self._emit(folder, secret)

@@ -3,15 +3,19 @@ Service for stable pod names, a client Service, ServiceAccount, ConfigMap and Po
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from constructs import Construct
 
 from sophia.constructs import _workload as w
 from sophia.constructs._base import SophiaConstruct
 
+if TYPE_CHECKING:
+    from sophia.k8s.apps_v1 import StatefulSet, StatefulSetSpec
+    from sophia.k8s.core_v1 import PersistentVolumeClaim
 
-def _claims(p: w.WorkloadProps) -> list[dict[str, Any]]:
+
+def _claims(p: w.WorkloadProps) -> list[PersistentVolumeClaim]:
     return [
         {
             "metadata": {"name": name, "labels": p.selector},
@@ -32,7 +36,7 @@ class StatefulService(SophiaConstruct):
         p = props
         for manifest in w.companions(p, "StatefulSet"):
             self._emit(folder, manifest)
-        spec: dict[str, Any] = {
+        spec: StatefulSetSpec = {
             "serviceName": f"{p.name}-headless",
             "selector": {"matchLabels": p.selector},
             "podManagementPolicy": "OrderedReady",
@@ -44,12 +48,13 @@ class StatefulService(SophiaConstruct):
         }
         if p.spec.autoscaling is None:
             spec["replicas"] = p.spec.replicas
-        self._emit(folder, {
+        sts: StatefulSet = {
             "apiVersion": "apps/v1",
             "kind": "StatefulSet",
             "metadata": p.meta(annotations=w.workload_annotations(p)),
             "spec": spec,
-        })
+        }
+        self._emit(folder, sts)
         if p.spec.ports:
             self._emit(folder, w.service(p, headless=True))
             self._emit(folder, w.service(p))

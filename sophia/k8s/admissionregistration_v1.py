@@ -70,9 +70,9 @@ MutatingWebhook = TypedDict(
 MutatingWebhookConfiguration = TypedDict(
     "MutatingWebhookConfiguration",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
-        "kind": Literal["MutatingWebhookConfiguration"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
+        "kind": Required[Literal["MutatingWebhookConfiguration"]],
+        "metadata": Required["ObjectMeta"],
         "webhooks": list["MutatingWebhook"],
     },
     total=False,
@@ -81,9 +81,9 @@ MutatingWebhookConfiguration = TypedDict(
 MutatingWebhookConfigurationList = TypedDict(
     "MutatingWebhookConfigurationList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
         "items": Required[list["MutatingWebhookConfiguration"]],
-        "kind": Literal["MutatingWebhookConfigurationList"],
+        "kind": Required[Literal["MutatingWebhookConfigurationList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -156,9 +156,9 @@ TypeChecking = TypedDict(
 ValidatingAdmissionPolicy = TypedDict(
     "ValidatingAdmissionPolicy",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
-        "kind": Literal["ValidatingAdmissionPolicy"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
+        "kind": Required[Literal["ValidatingAdmissionPolicy"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ValidatingAdmissionPolicySpec",
         "status": "ValidatingAdmissionPolicyStatus",
     },
@@ -168,9 +168,9 @@ ValidatingAdmissionPolicy = TypedDict(
 ValidatingAdmissionPolicyBinding = TypedDict(
     "ValidatingAdmissionPolicyBinding",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
-        "kind": Literal["ValidatingAdmissionPolicyBinding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
+        "kind": Required[Literal["ValidatingAdmissionPolicyBinding"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ValidatingAdmissionPolicyBindingSpec",
     },
     total=False,
@@ -179,9 +179,9 @@ ValidatingAdmissionPolicyBinding = TypedDict(
 ValidatingAdmissionPolicyBindingList = TypedDict(
     "ValidatingAdmissionPolicyBindingList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
         "items": Required[list["ValidatingAdmissionPolicyBinding"]],
-        "kind": Literal["ValidatingAdmissionPolicyBindingList"],
+        "kind": Required[Literal["ValidatingAdmissionPolicyBindingList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -201,9 +201,9 @@ ValidatingAdmissionPolicyBindingSpec = TypedDict(
 ValidatingAdmissionPolicyList = TypedDict(
     "ValidatingAdmissionPolicyList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
         "items": Required[list["ValidatingAdmissionPolicy"]],
-        "kind": Literal["ValidatingAdmissionPolicyList"],
+        "kind": Required[Literal["ValidatingAdmissionPolicyList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -254,9 +254,9 @@ ValidatingWebhook = TypedDict(
 ValidatingWebhookConfiguration = TypedDict(
     "ValidatingWebhookConfiguration",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
-        "kind": Literal["ValidatingWebhookConfiguration"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
+        "kind": Required[Literal["ValidatingWebhookConfiguration"]],
+        "metadata": Required["ObjectMeta"],
         "webhooks": list["ValidatingWebhook"],
     },
     total=False,
@@ -265,9 +265,9 @@ ValidatingWebhookConfiguration = TypedDict(
 ValidatingWebhookConfigurationList = TypedDict(
     "ValidatingWebhookConfigurationList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1"]],
         "items": Required[list["ValidatingWebhookConfiguration"]],
-        "kind": Literal["ValidatingWebhookConfigurationList"],
+        "kind": Required[Literal["ValidatingWebhookConfigurationList"]],
         "metadata": "ListMeta",
     },
     total=False,

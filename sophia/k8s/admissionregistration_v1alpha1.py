@@ -49,9 +49,9 @@ MatchResources = TypedDict(
 MutatingAdmissionPolicy = TypedDict(
     "MutatingAdmissionPolicy",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1alpha1"],
-        "kind": Literal["MutatingAdmissionPolicy"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1alpha1"]],
+        "kind": Required[Literal["MutatingAdmissionPolicy"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "MutatingAdmissionPolicySpec",
     },
     total=False,
@@ -60,9 +60,9 @@ MutatingAdmissionPolicy = TypedDict(
 MutatingAdmissionPolicyBinding = TypedDict(
     "MutatingAdmissionPolicyBinding",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1alpha1"],
-        "kind": Literal["MutatingAdmissionPolicyBinding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1alpha1"]],
+        "kind": Required[Literal["MutatingAdmissionPolicyBinding"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "MutatingAdmissionPolicyBindingSpec",
     },
     total=False,
@@ -71,9 +71,9 @@ MutatingAdmissionPolicyBinding = TypedDict(
 MutatingAdmissionPolicyBindingList = TypedDict(
     "MutatingAdmissionPolicyBindingList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1alpha1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1alpha1"]],
         "items": Required[list["MutatingAdmissionPolicyBinding"]],
-        "kind": Literal["MutatingAdmissionPolicyBindingList"],
+        "kind": Required[Literal["MutatingAdmissionPolicyBindingList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -92,9 +92,9 @@ MutatingAdmissionPolicyBindingSpec = TypedDict(
 MutatingAdmissionPolicyList = TypedDict(
     "MutatingAdmissionPolicyList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1alpha1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1alpha1"]],
         "items": Required[list["MutatingAdmissionPolicy"]],
-        "kind": Literal["MutatingAdmissionPolicyList"],
+        "kind": Required[Literal["MutatingAdmissionPolicyList"]],
         "metadata": "ListMeta",
     },
     total=False,

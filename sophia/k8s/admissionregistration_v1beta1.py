@@ -92,9 +92,9 @@ TypeChecking = TypedDict(
 ValidatingAdmissionPolicy = TypedDict(
     "ValidatingAdmissionPolicy",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1beta1"],
-        "kind": Literal["ValidatingAdmissionPolicy"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ValidatingAdmissionPolicy"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ValidatingAdmissionPolicySpec",
         "status": "ValidatingAdmissionPolicyStatus",
     },
@@ -104,9 +104,9 @@ ValidatingAdmissionPolicy = TypedDict(
 ValidatingAdmissionPolicyBinding = TypedDict(
     "ValidatingAdmissionPolicyBinding",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1beta1"],
-        "kind": Literal["ValidatingAdmissionPolicyBinding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ValidatingAdmissionPolicyBinding"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ValidatingAdmissionPolicyBindingSpec",
     },
     total=False,
@@ -115,9 +115,9 @@ ValidatingAdmissionPolicyBinding = TypedDict(
 ValidatingAdmissionPolicyBindingList = TypedDict(
     "ValidatingAdmissionPolicyBindingList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1beta1"]],
         "items": Required[list["ValidatingAdmissionPolicyBinding"]],
-        "kind": Literal["ValidatingAdmissionPolicyBindingList"],
+        "kind": Required[Literal["ValidatingAdmissionPolicyBindingList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -137,9 +137,9 @@ ValidatingAdmissionPolicyBindingSpec = TypedDict(
 ValidatingAdmissionPolicyList = TypedDict(
     "ValidatingAdmissionPolicyList",
     {
-        "apiVersion": Literal["admissionregistration.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["admissionregistration.k8s.io/v1beta1"]],
         "items": Required[list["ValidatingAdmissionPolicy"]],
-        "kind": Literal["ValidatingAdmissionPolicyList"],
+        "kind": Required[Literal["ValidatingAdmissionPolicyList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -34,9 +34,9 @@ CustomResourceConversion = TypedDict(
 CustomResourceDefinition = TypedDict(
     "CustomResourceDefinition",
     {
-        "apiVersion": Literal["apiextensions.k8s.io/v1"],
-        "kind": Literal["CustomResourceDefinition"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apiextensions.k8s.io/v1"]],
+        "kind": Required[Literal["CustomResourceDefinition"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["CustomResourceDefinitionSpec"],
         "status": "CustomResourceDefinitionStatus",
     },
@@ -58,9 +58,9 @@ CustomResourceDefinitionCondition = TypedDict(
 CustomResourceDefinitionList = TypedDict(
     "CustomResourceDefinitionList",
     {
-        "apiVersion": Literal["apiextensions.k8s.io/v1"],
+        "apiVersion": Required[Literal["apiextensions.k8s.io/v1"]],
         "items": Required[list["CustomResourceDefinition"]],
-        "kind": Literal["CustomResourceDefinitionList"],
+        "kind": Required[Literal["CustomResourceDefinitionList"]],
         "metadata": "ListMeta",
     },
     total=False,

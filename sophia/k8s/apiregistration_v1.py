@@ -12,9 +12,9 @@ from .meta_v1 import ListMeta, ObjectMeta
 APIService = TypedDict(
     "APIService",
     {
-        "apiVersion": Literal["apiregistration.k8s.io/v1"],
-        "kind": Literal["APIService"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apiregistration.k8s.io/v1"]],
+        "kind": Required[Literal["APIService"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "APIServiceSpec",
         "status": "APIServiceStatus",
     },
@@ -36,9 +36,9 @@ APIServiceCondition = TypedDict(
 APIServiceList = TypedDict(
     "APIServiceList",
     {
-        "apiVersion": Literal["apiregistration.k8s.io/v1"],
+        "apiVersion": Required[Literal["apiregistration.k8s.io/v1"]],
         "items": Required[list["APIService"]],
-        "kind": Literal["APIServiceList"],
+        "kind": Required[Literal["APIServiceList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -23,9 +23,9 @@ ServerStorageVersion = TypedDict(
 StorageVersion = TypedDict(
     "StorageVersion",
     {
-        "apiVersion": Literal["internal.apiserver.k8s.io/v1alpha1"],
-        "kind": Literal["StorageVersion"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["internal.apiserver.k8s.io/v1alpha1"]],
+        "kind": Required[Literal["StorageVersion"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required[dict[str, Any]],
         "status": Required["StorageVersionStatus"],
     },
@@ -48,9 +48,9 @@ StorageVersionCondition = TypedDict(
 StorageVersionList = TypedDict(
     "StorageVersionList",
     {
-        "apiVersion": Literal["internal.apiserver.k8s.io/v1alpha1"],
+        "apiVersion": Required[Literal["internal.apiserver.k8s.io/v1alpha1"]],
         "items": Required[list["StorageVersion"]],
-        "kind": Literal["StorageVersionList"],
+        "kind": Required[Literal["StorageVersionList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -13,10 +13,10 @@ from .meta_v1 import LabelSelector, ListMeta, ObjectMeta
 ControllerRevision = TypedDict(
     "ControllerRevision",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "data": dict[str, Any],
-        "kind": Literal["ControllerRevision"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["ControllerRevision"]],
+        "metadata": Required["ObjectMeta"],
         "revision": Required[int],
     },
     total=False,
@@ -25,9 +25,9 @@ ControllerRevision = TypedDict(
 ControllerRevisionList = TypedDict(
     "ControllerRevisionList",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "items": Required[list["ControllerRevision"]],
-        "kind": Literal["ControllerRevisionList"],
+        "kind": Required[Literal["ControllerRevisionList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -36,9 +36,9 @@ ControllerRevisionList = TypedDict(
 DaemonSet = TypedDict(
     "DaemonSet",
     {
-        "apiVersion": Literal["apps/v1"],
-        "kind": Literal["DaemonSet"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apps/v1"]],
+        "kind": Required[Literal["DaemonSet"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "DaemonSetSpec",
         "status": "DaemonSetStatus",
     },
@@ -60,9 +60,9 @@ DaemonSetCondition = TypedDict(
 DaemonSetList = TypedDict(
     "DaemonSetList",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "items": Required[list["DaemonSet"]],
-        "kind": Literal["DaemonSetList"],
+        "kind": Required[Literal["DaemonSetList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -109,9 +109,9 @@ DaemonSetUpdateStrategy = TypedDict(
 Deployment = TypedDict(
     "Deployment",
     {
-        "apiVersion": Literal["apps/v1"],
-        "kind": Literal["Deployment"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apps/v1"]],
+        "kind": Required[Literal["Deployment"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "DeploymentSpec",
         "status": "DeploymentStatus",
     },
@@ -134,9 +134,9 @@ DeploymentCondition = TypedDict(
 DeploymentList = TypedDict(
     "DeploymentList",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "items": Required[list["Deployment"]],
-        "kind": Literal["DeploymentList"],
+        "kind": Required[Literal["DeploymentList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -185,9 +185,9 @@ DeploymentStrategy = TypedDict(
 ReplicaSet = TypedDict(
     "ReplicaSet",
     {
-        "apiVersion": Literal["apps/v1"],
-        "kind": Literal["ReplicaSet"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apps/v1"]],
+        "kind": Required[Literal["ReplicaSet"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ReplicaSetSpec",
         "status": "ReplicaSetStatus",
     },
@@ -209,9 +209,9 @@ ReplicaSetCondition = TypedDict(
 ReplicaSetList = TypedDict(
     "ReplicaSetList",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "items": Required[list["ReplicaSet"]],
-        "kind": Literal["ReplicaSetList"],
+        "kind": Required[Literal["ReplicaSetList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -272,9 +272,9 @@ RollingUpdateStatefulSetStrategy = TypedDict(
 StatefulSet = TypedDict(
     "StatefulSet",
     {
-        "apiVersion": Literal["apps/v1"],
-        "kind": Literal["StatefulSet"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["apps/v1"]],
+        "kind": Required[Literal["StatefulSet"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "StatefulSetSpec",
         "status": "StatefulSetStatus",
     },
@@ -296,9 +296,9 @@ StatefulSetCondition = TypedDict(
 StatefulSetList = TypedDict(
     "StatefulSetList",
     {
-        "apiVersion": Literal["apps/v1"],
+        "apiVersion": Required[Literal["apps/v1"]],
         "items": Required[list["StatefulSet"]],
-        "kind": Literal["StatefulSetList"],
+        "kind": Required[Literal["StatefulSetList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,8 +12,8 @@ from .meta_v1 import ObjectMeta
 AppProject = TypedDict(
     "AppProject",
     {
-        "apiVersion": Literal["argoproj.io/v1alpha1"],
-        "kind": Literal["AppProject"],
+        "apiVersion": Required[Literal["argoproj.io/v1alpha1"]],
+        "kind": Required[Literal["AppProject"]],
         "metadata": Required["ObjectMeta"],
         "spec": Required["AppProjectSpec"],
         "status": "AppProjectStatus",
@@ -239,8 +239,8 @@ AppProjectStatusJwtTokensByRoleValueItems = TypedDict(
 Application = TypedDict(
     "Application",
     {
-        "apiVersion": Literal["argoproj.io/v1alpha1"],
-        "kind": Literal["Application"],
+        "apiVersion": Required[Literal["argoproj.io/v1alpha1"]],
+        "kind": Required[Literal["Application"]],
         "metadata": Required["ObjectMeta"],
         "operation": "ApplicationOperation",
         "spec": Required["ApplicationSpec"],

@@ -23,8 +23,8 @@ BoundObjectReference = TypedDict(
 SelfSubjectReview = TypedDict(
     "SelfSubjectReview",
     {
-        "apiVersion": Literal["authentication.k8s.io/v1"],
-        "kind": Literal["SelfSubjectReview"],
+        "apiVersion": Required[Literal["authentication.k8s.io/v1"]],
+        "kind": Required[Literal["SelfSubjectReview"]],
         "metadata": "ObjectMeta",
         "status": "SelfSubjectReviewStatus",
     },
@@ -42,9 +42,9 @@ SelfSubjectReviewStatus = TypedDict(
 TokenRequest = TypedDict(
     "TokenRequest",
     {
-        "apiVersion": Literal["authentication.k8s.io/v1"],
-        "kind": Literal["TokenRequest"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["authentication.k8s.io/v1"]],
+        "kind": Required[Literal["TokenRequest"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["TokenRequestSpec"],
         "status": "TokenRequestStatus",
     },
@@ -73,8 +73,8 @@ TokenRequestStatus = TypedDict(
 TokenReview = TypedDict(
     "TokenReview",
     {
-        "apiVersion": Literal["authentication.k8s.io/v1"],
-        "kind": Literal["TokenReview"],
+        "apiVersion": Required[Literal["authentication.k8s.io/v1"]],
+        "kind": Required[Literal["TokenReview"]],
         "metadata": "ObjectMeta",
         "spec": Required["TokenReviewSpec"],
         "status": "TokenReviewStatus",

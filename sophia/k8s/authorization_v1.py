@@ -30,8 +30,8 @@ LabelSelectorAttributes = TypedDict(
 LocalSubjectAccessReview = TypedDict(
     "LocalSubjectAccessReview",
     {
-        "apiVersion": Literal["authorization.k8s.io/v1"],
-        "kind": Literal["LocalSubjectAccessReview"],
+        "apiVersion": Required[Literal["authorization.k8s.io/v1"]],
+        "kind": Required[Literal["LocalSubjectAccessReview"]],
         "metadata": "ObjectMeta",
         "spec": Required["SubjectAccessReviewSpec"],
         "status": "SubjectAccessReviewStatus",
@@ -87,8 +87,8 @@ ResourceRule = TypedDict(
 SelfSubjectAccessReview = TypedDict(
     "SelfSubjectAccessReview",
     {
-        "apiVersion": Literal["authorization.k8s.io/v1"],
-        "kind": Literal["SelfSubjectAccessReview"],
+        "apiVersion": Required[Literal["authorization.k8s.io/v1"]],
+        "kind": Required[Literal["SelfSubjectAccessReview"]],
         "metadata": "ObjectMeta",
         "spec": Required["SelfSubjectAccessReviewSpec"],
         "status": "SubjectAccessReviewStatus",
@@ -108,8 +108,8 @@ SelfSubjectAccessReviewSpec = TypedDict(
 SelfSubjectRulesReview = TypedDict(
     "SelfSubjectRulesReview",
     {
-        "apiVersion": Literal["authorization.k8s.io/v1"],
-        "kind": Literal["SelfSubjectRulesReview"],
+        "apiVersion": Required[Literal["authorization.k8s.io/v1"]],
+        "kind": Required[Literal["SelfSubjectRulesReview"]],
         "metadata": "ObjectMeta",
         "spec": Required["SelfSubjectRulesReviewSpec"],
         "status": "SubjectRulesReviewStatus",
@@ -128,8 +128,8 @@ SelfSubjectRulesReviewSpec = TypedDict(
 SubjectAccessReview = TypedDict(
     "SubjectAccessReview",
     {
-        "apiVersion": Literal["authorization.k8s.io/v1"],
-        "kind": Literal["SubjectAccessReview"],
+        "apiVersion": Required[Literal["authorization.k8s.io/v1"]],
+        "kind": Required[Literal["SubjectAccessReview"]],
         "metadata": "ObjectMeta",
         "spec": Required["SubjectAccessReviewSpec"],
         "status": "SubjectAccessReviewStatus",

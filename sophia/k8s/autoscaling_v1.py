@@ -22,9 +22,9 @@ CrossVersionObjectReference = TypedDict(
 HorizontalPodAutoscaler = TypedDict(
     "HorizontalPodAutoscaler",
     {
-        "apiVersion": Literal["autoscaling/v1"],
-        "kind": Literal["HorizontalPodAutoscaler"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["autoscaling/v1"]],
+        "kind": Required[Literal["HorizontalPodAutoscaler"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "HorizontalPodAutoscalerSpec",
         "status": "HorizontalPodAutoscalerStatus",
     },
@@ -34,9 +34,9 @@ HorizontalPodAutoscaler = TypedDict(
 HorizontalPodAutoscalerList = TypedDict(
     "HorizontalPodAutoscalerList",
     {
-        "apiVersion": Literal["autoscaling/v1"],
+        "apiVersion": Required[Literal["autoscaling/v1"]],
         "items": Required[list["HorizontalPodAutoscaler"]],
-        "kind": Literal["HorizontalPodAutoscalerList"],
+        "kind": Required[Literal["HorizontalPodAutoscalerList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -68,9 +68,9 @@ HorizontalPodAutoscalerStatus = TypedDict(
 Scale = TypedDict(
     "Scale",
     {
-        "apiVersion": Literal["autoscaling/v1"],
-        "kind": Literal["Scale"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["autoscaling/v1"]],
+        "kind": Required[Literal["Scale"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ScaleSpec",
         "status": "ScaleStatus",
     },

@@ -81,9 +81,9 @@ HPAScalingRules = TypedDict(
 HorizontalPodAutoscaler = TypedDict(
     "HorizontalPodAutoscaler",
     {
-        "apiVersion": Literal["autoscaling/v2"],
-        "kind": Literal["HorizontalPodAutoscaler"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["autoscaling/v2"]],
+        "kind": Required[Literal["HorizontalPodAutoscaler"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "HorizontalPodAutoscalerSpec",
         "status": "HorizontalPodAutoscalerStatus",
     },
@@ -114,9 +114,9 @@ HorizontalPodAutoscalerCondition = TypedDict(
 HorizontalPodAutoscalerList = TypedDict(
     "HorizontalPodAutoscalerList",
     {
-        "apiVersion": Literal["autoscaling/v2"],
+        "apiVersion": Required[Literal["autoscaling/v2"]],
         "items": Required[list["HorizontalPodAutoscaler"]],
-        "kind": Literal["HorizontalPodAutoscalerList"],
+        "kind": Required[Literal["HorizontalPodAutoscalerList"]],
         "metadata": "ListMeta",
     },
     total=False,

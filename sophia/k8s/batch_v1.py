@@ -13,9 +13,9 @@ from .meta_v1 import LabelSelector, ListMeta, ObjectMeta
 CronJob = TypedDict(
     "CronJob",
     {
-        "apiVersion": Literal["batch/v1"],
-        "kind": Literal["CronJob"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["batch/v1"]],
+        "kind": Required[Literal["CronJob"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "CronJobSpec",
         "status": "CronJobStatus",
     },
@@ -25,9 +25,9 @@ CronJob = TypedDict(
 CronJobList = TypedDict(
     "CronJobList",
     {
-        "apiVersion": Literal["batch/v1"],
+        "apiVersion": Required[Literal["batch/v1"]],
         "items": Required[list["CronJob"]],
-        "kind": Literal["CronJobList"],
+        "kind": Required[Literal["CronJobList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -61,9 +61,9 @@ CronJobStatus = TypedDict(
 Job = TypedDict(
     "Job",
     {
-        "apiVersion": Literal["batch/v1"],
-        "kind": Literal["Job"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["batch/v1"]],
+        "kind": Required[Literal["Job"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "JobSpec",
         "status": "JobStatus",
     },
@@ -86,9 +86,9 @@ JobCondition = TypedDict(
 JobList = TypedDict(
     "JobList",
     {
-        "apiVersion": Literal["batch/v1"],
+        "apiVersion": Required[Literal["batch/v1"]],
         "items": Required[list["Job"]],
-        "kind": Literal["JobList"],
+        "kind": Required[Literal["JobList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,9 +12,9 @@ from .meta_v1 import ObjectMeta
 ClusterIssuer = TypedDict(
     "ClusterIssuer",
     {
-        "apiVersion": Literal["cert-manager.io/v1"],
-        "kind": Literal["ClusterIssuer"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["cert-manager.io/v1"]],
+        "kind": Required[Literal["ClusterIssuer"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ClusterIssuerSpec"],
         "status": "ClusterIssuerStatus",
     },

@@ -12,9 +12,9 @@ from .meta_v1 import ListMeta, ObjectMeta
 CertificateSigningRequest = TypedDict(
     "CertificateSigningRequest",
     {
-        "apiVersion": Literal["certificates.k8s.io/v1"],
-        "kind": Literal["CertificateSigningRequest"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["certificates.k8s.io/v1"]],
+        "kind": Required[Literal["CertificateSigningRequest"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["CertificateSigningRequestSpec"],
         "status": "CertificateSigningRequestStatus",
     },
@@ -37,9 +37,9 @@ CertificateSigningRequestCondition = TypedDict(
 CertificateSigningRequestList = TypedDict(
     "CertificateSigningRequestList",
     {
-        "apiVersion": Literal["certificates.k8s.io/v1"],
+        "apiVersion": Required[Literal["certificates.k8s.io/v1"]],
         "items": Required[list["CertificateSigningRequest"]],
-        "kind": Literal["CertificateSigningRequestList"],
+        "kind": Required[Literal["CertificateSigningRequestList"]],
         "metadata": "ListMeta",
     },
     total=False,

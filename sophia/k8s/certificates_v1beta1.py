@@ -12,9 +12,9 @@ from .meta_v1 import ListMeta, ObjectMeta
 ClusterTrustBundle = TypedDict(
     "ClusterTrustBundle",
     {
-        "apiVersion": Literal["certificates.k8s.io/v1beta1"],
-        "kind": Literal["ClusterTrustBundle"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["certificates.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ClusterTrustBundle"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ClusterTrustBundleSpec"],
     },
     total=False,
@@ -23,9 +23,9 @@ ClusterTrustBundle = TypedDict(
 ClusterTrustBundleList = TypedDict(
     "ClusterTrustBundleList",
     {
-        "apiVersion": Literal["certificates.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["certificates.k8s.io/v1beta1"]],
         "items": Required[list["ClusterTrustBundle"]],
-        "kind": Literal["ClusterTrustBundleList"],
+        "kind": Required[Literal["ClusterTrustBundleList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,9 +12,9 @@ from .meta_v1 import ListMeta, ObjectMeta
 Lease = TypedDict(
     "Lease",
     {
-        "apiVersion": Literal["coordination.k8s.io/v1"],
-        "kind": Literal["Lease"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["coordination.k8s.io/v1"]],
+        "kind": Required[Literal["Lease"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "LeaseSpec",
     },
     total=False,
@@ -23,9 +23,9 @@ Lease = TypedDict(
 LeaseList = TypedDict(
     "LeaseList",
     {
-        "apiVersion": Literal["coordination.k8s.io/v1"],
+        "apiVersion": Required[Literal["coordination.k8s.io/v1"]],
         "items": Required[list["Lease"]],
-        "kind": Literal["LeaseList"],
+        "kind": Required[Literal["LeaseList"]],
         "metadata": "ListMeta",
     },
     total=False,

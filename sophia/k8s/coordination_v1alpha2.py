@@ -12,9 +12,9 @@ from .meta_v1 import ListMeta, ObjectMeta
 LeaseCandidate = TypedDict(
     "LeaseCandidate",
     {
-        "apiVersion": Literal["coordination.k8s.io/v1alpha2"],
-        "kind": Literal["LeaseCandidate"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["coordination.k8s.io/v1alpha2"]],
+        "kind": Required[Literal["LeaseCandidate"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "LeaseCandidateSpec",
     },
     total=False,
@@ -23,9 +23,9 @@ LeaseCandidate = TypedDict(
 LeaseCandidateList = TypedDict(
     "LeaseCandidateList",
     {
-        "apiVersion": Literal["coordination.k8s.io/v1alpha2"],
+        "apiVersion": Required[Literal["coordination.k8s.io/v1alpha2"]],
         "items": Required[list["LeaseCandidate"]],
-        "kind": Literal["LeaseCandidateList"],
+        "kind": Required[Literal["LeaseCandidateList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -85,9 +85,9 @@ AzureFileVolumeSource = TypedDict(
 Binding = TypedDict(
     "Binding",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Binding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Binding"]],
+        "metadata": Required["ObjectMeta"],
         "target": Required["ObjectReference"],
     },
     total=False,
@@ -213,10 +213,10 @@ ComponentCondition = TypedDict(
 ComponentStatus = TypedDict(
     "ComponentStatus",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "conditions": list["ComponentCondition"],
-        "kind": Literal["ComponentStatus"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["ComponentStatus"]],
+        "metadata": Required["ObjectMeta"],
     },
     total=False,
 )
@@ -224,9 +224,9 @@ ComponentStatus = TypedDict(
 ComponentStatusList = TypedDict(
     "ComponentStatusList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["ComponentStatus"]],
-        "kind": Literal["ComponentStatusList"],
+        "kind": Required[Literal["ComponentStatusList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -235,12 +235,12 @@ ComponentStatusList = TypedDict(
 ConfigMap = TypedDict(
     "ConfigMap",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "binaryData": dict[str, str],
         "data": dict[str, str],
         "immutable": bool,
-        "kind": Literal["ConfigMap"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["ConfigMap"]],
+        "metadata": Required["ObjectMeta"],
     },
     total=False,
 )
@@ -267,9 +267,9 @@ ConfigMapKeySelector = TypedDict(
 ConfigMapList = TypedDict(
     "ConfigMapList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["ConfigMap"]],
-        "kind": Literal["ConfigMapList"],
+        "kind": Required[Literal["ConfigMapList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -520,9 +520,9 @@ EndpointSubset = TypedDict(
 Endpoints = TypedDict(
     "Endpoints",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Endpoints"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Endpoints"]],
+        "metadata": Required["ObjectMeta"],
         "subsets": list["EndpointSubset"],
     },
     total=False,
@@ -531,9 +531,9 @@ Endpoints = TypedDict(
 EndpointsList = TypedDict(
     "EndpointsList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Endpoints"]],
-        "kind": Literal["EndpointsList"],
+        "kind": Required[Literal["EndpointsList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -614,12 +614,12 @@ Event = TypedDict(
     "Event",
     {
         "action": str,
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "count": int,
         "eventTime": str,
         "firstTimestamp": str,
         "involvedObject": Required["ObjectReference"],
-        "kind": Literal["Event"],
+        "kind": Required[Literal["Event"]],
         "lastTimestamp": str,
         "message": str,
         "metadata": Required["ObjectMeta"],
@@ -637,9 +637,9 @@ Event = TypedDict(
 EventList = TypedDict(
     "EventList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Event"]],
-        "kind": Literal["EventList"],
+        "kind": Required[Literal["EventList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -893,9 +893,9 @@ LifecycleHandler = TypedDict(
 LimitRange = TypedDict(
     "LimitRange",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["LimitRange"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["LimitRange"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "LimitRangeSpec",
     },
     total=False,
@@ -917,9 +917,9 @@ LimitRangeItem = TypedDict(
 LimitRangeList = TypedDict(
     "LimitRangeList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["LimitRange"]],
-        "kind": Literal["LimitRangeList"],
+        "kind": Required[Literal["LimitRangeList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1001,9 +1001,9 @@ NFSVolumeSource = TypedDict(
 Namespace = TypedDict(
     "Namespace",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Namespace"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Namespace"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "NamespaceSpec",
         "status": "NamespaceStatus",
     },
@@ -1025,9 +1025,9 @@ NamespaceCondition = TypedDict(
 NamespaceList = TypedDict(
     "NamespaceList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Namespace"]],
-        "kind": Literal["NamespaceList"],
+        "kind": Required[Literal["NamespaceList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1053,9 +1053,9 @@ NamespaceStatus = TypedDict(
 Node = TypedDict(
     "Node",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Node"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Node"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "NodeSpec",
         "status": "NodeStatus",
     },
@@ -1131,9 +1131,9 @@ NodeFeatures = TypedDict(
 NodeList = TypedDict(
     "NodeList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Node"]],
-        "kind": Literal["NodeList"],
+        "kind": Required[Literal["NodeList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1270,9 +1270,9 @@ ObjectReference = TypedDict(
 PersistentVolume = TypedDict(
     "PersistentVolume",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["PersistentVolume"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["PersistentVolume"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "PersistentVolumeSpec",
         "status": "PersistentVolumeStatus",
     },
@@ -1307,9 +1307,9 @@ PersistentVolumeClaimCondition = TypedDict(
 PersistentVolumeClaimList = TypedDict(
     "PersistentVolumeClaimList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["PersistentVolumeClaim"]],
-        "kind": Literal["PersistentVolumeClaimList"],
+        "kind": Required[Literal["PersistentVolumeClaimList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1367,9 +1367,9 @@ PersistentVolumeClaimVolumeSource = TypedDict(
 PersistentVolumeList = TypedDict(
     "PersistentVolumeList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["PersistentVolume"]],
-        "kind": Literal["PersistentVolumeList"],
+        "kind": Required[Literal["PersistentVolumeList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1436,9 +1436,9 @@ PhotonPersistentDiskVolumeSource = TypedDict(
 Pod = TypedDict(
     "Pod",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Pod"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Pod"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "PodSpec",
         "status": "PodStatus",
     },
@@ -1520,9 +1520,9 @@ PodIP = TypedDict(
 PodList = TypedDict(
     "PodList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Pod"]],
-        "kind": Literal["PodList"],
+        "kind": Required[Literal["PodList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1665,9 +1665,9 @@ PodStatus = TypedDict(
 PodTemplate = TypedDict(
     "PodTemplate",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["PodTemplate"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["PodTemplate"]],
+        "metadata": Required["ObjectMeta"],
         "template": "PodTemplateSpec",
     },
     total=False,
@@ -1676,9 +1676,9 @@ PodTemplate = TypedDict(
 PodTemplateList = TypedDict(
     "PodTemplateList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["PodTemplate"]],
-        "kind": Literal["PodTemplateList"],
+        "kind": Required[Literal["PodTemplateList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1794,9 +1794,9 @@ RBDVolumeSource = TypedDict(
 ReplicationController = TypedDict(
     "ReplicationController",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["ReplicationController"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["ReplicationController"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ReplicationControllerSpec",
         "status": "ReplicationControllerStatus",
     },
@@ -1818,9 +1818,9 @@ ReplicationControllerCondition = TypedDict(
 ReplicationControllerList = TypedDict(
     "ReplicationControllerList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["ReplicationController"]],
-        "kind": Literal["ReplicationControllerList"],
+        "kind": Required[Literal["ReplicationControllerList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -1881,9 +1881,9 @@ ResourceHealth = TypedDict(
 ResourceQuota = TypedDict(
     "ResourceQuota",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["ResourceQuota"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["ResourceQuota"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ResourceQuotaSpec",
         "status": "ResourceQuotaStatus",
     },
@@ -1893,9 +1893,9 @@ ResourceQuota = TypedDict(
 ResourceQuotaList = TypedDict(
     "ResourceQuotaList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["ResourceQuota"]],
-        "kind": Literal["ResourceQuotaList"],
+        "kind": Required[Literal["ResourceQuotaList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -2014,11 +2014,11 @@ SeccompProfile = TypedDict(
 Secret = TypedDict(
     "Secret",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "data": dict[str, str],
         "immutable": bool,
-        "kind": Literal["Secret"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["Secret"]],
+        "metadata": Required["ObjectMeta"],
         "stringData": dict[str, str],
         "type": str,
     },
@@ -2047,9 +2047,9 @@ SecretKeySelector = TypedDict(
 SecretList = TypedDict(
     "SecretList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Secret"]],
-        "kind": Literal["SecretList"],
+        "kind": Required[Literal["SecretList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -2107,9 +2107,9 @@ SecurityContext = TypedDict(
 Service = TypedDict(
     "Service",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["Service"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["Service"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ServiceSpec",
         "status": "ServiceStatus",
     },
@@ -2119,11 +2119,11 @@ Service = TypedDict(
 ServiceAccount = TypedDict(
     "ServiceAccount",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "automountServiceAccountToken": bool,
         "imagePullSecrets": list["LocalObjectReference"],
-        "kind": Literal["ServiceAccount"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["ServiceAccount"]],
+        "metadata": Required["ObjectMeta"],
         "secrets": list["ObjectReference"],
     },
     total=False,
@@ -2132,9 +2132,9 @@ ServiceAccount = TypedDict(
 ServiceAccountList = TypedDict(
     "ServiceAccountList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["ServiceAccount"]],
-        "kind": Literal["ServiceAccountList"],
+        "kind": Required[Literal["ServiceAccountList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -2153,9 +2153,9 @@ ServiceAccountTokenProjection = TypedDict(
 ServiceList = TypedDict(
     "ServiceList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "items": Required[list["Service"]],
-        "kind": Literal["ServiceList"],
+        "kind": Required[Literal["ServiceList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -59,10 +59,10 @@ EndpointSlice = TypedDict(
     "EndpointSlice",
     {
         "addressType": Required[str],
-        "apiVersion": Literal["discovery.k8s.io/v1"],
+        "apiVersion": Required[Literal["discovery.k8s.io/v1"]],
         "endpoints": Required[list["Endpoint"]],
-        "kind": Literal["EndpointSlice"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["EndpointSlice"]],
+        "metadata": Required["ObjectMeta"],
         "ports": list["EndpointPort"],
     },
     total=False,
@@ -71,9 +71,9 @@ EndpointSlice = TypedDict(
 EndpointSliceList = TypedDict(
     "EndpointSliceList",
     {
-        "apiVersion": Literal["discovery.k8s.io/v1"],
+        "apiVersion": Required[Literal["discovery.k8s.io/v1"]],
         "items": Required[list["EndpointSlice"]],
-        "kind": Literal["EndpointSliceList"],
+        "kind": Required[Literal["EndpointSliceList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,9 +12,9 @@ from .meta_v1 import ObjectMeta
 ClusterSecretStore = TypedDict(
     "ClusterSecretStore",
     {
-        "apiVersion": Literal["external-secrets.io/v1"],
-        "kind": Literal["ClusterSecretStore"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["external-secrets.io/v1"]],
+        "kind": Required[Literal["ClusterSecretStore"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ClusterSecretStoreSpec",
         "status": "ClusterSecretStoreStatus",
     },
@@ -3556,9 +3556,9 @@ ClusterSecretStoreStatusConditions = TypedDict(
 ExternalSecret = TypedDict(
     "ExternalSecret",
     {
-        "apiVersion": Literal["external-secrets.io/v1"],
-        "kind": Literal["ExternalSecret"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["external-secrets.io/v1"]],
+        "kind": Required[Literal["ExternalSecret"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ExternalSecretSpec",
         "status": "ExternalSecretStatus",
     },

@@ -29,9 +29,9 @@ FlowDistinguisherMethod = TypedDict(
 FlowSchema = TypedDict(
     "FlowSchema",
     {
-        "apiVersion": Literal["flowcontrol.apiserver.k8s.io/v1"],
-        "kind": Literal["FlowSchema"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["flowcontrol.apiserver.k8s.io/v1"]],
+        "kind": Required[Literal["FlowSchema"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "FlowSchemaSpec",
         "status": "FlowSchemaStatus",
     },
@@ -53,9 +53,9 @@ FlowSchemaCondition = TypedDict(
 FlowSchemaList = TypedDict(
     "FlowSchemaList",
     {
-        "apiVersion": Literal["flowcontrol.apiserver.k8s.io/v1"],
+        "apiVersion": Required[Literal["flowcontrol.apiserver.k8s.io/v1"]],
         "items": Required[list["FlowSchema"]],
-        "kind": Literal["FlowSchemaList"],
+        "kind": Required[Literal["FlowSchemaList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -130,9 +130,9 @@ PolicyRulesWithSubjects = TypedDict(
 PriorityLevelConfiguration = TypedDict(
     "PriorityLevelConfiguration",
     {
-        "apiVersion": Literal["flowcontrol.apiserver.k8s.io/v1"],
-        "kind": Literal["PriorityLevelConfiguration"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["flowcontrol.apiserver.k8s.io/v1"]],
+        "kind": Required[Literal["PriorityLevelConfiguration"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "PriorityLevelConfigurationSpec",
         "status": "PriorityLevelConfigurationStatus",
     },
@@ -154,9 +154,9 @@ PriorityLevelConfigurationCondition = TypedDict(
 PriorityLevelConfigurationList = TypedDict(
     "PriorityLevelConfigurationList",
     {
-        "apiVersion": Literal["flowcontrol.apiserver.k8s.io/v1"],
+        "apiVersion": Required[Literal["flowcontrol.apiserver.k8s.io/v1"]],
         "items": Required[list["PriorityLevelConfiguration"]],
-        "kind": Literal["PriorityLevelConfigurationList"],
+        "kind": Required[Literal["PriorityLevelConfigurationList"]],
         "metadata": "ListMeta",
     },
     total=False,

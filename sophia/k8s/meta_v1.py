@@ -24,9 +24,9 @@ APIGroup = TypedDict(
 APIGroupList = TypedDict(
     "APIGroupList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "groups": Required[list["APIGroup"]],
-        "kind": Literal["APIGroupList"],
+        "kind": Required[Literal["APIGroupList"]],
     },
     total=False,
 )
@@ -51,9 +51,9 @@ APIResource = TypedDict(
 APIResourceList = TypedDict(
     "APIResourceList",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "groupVersion": Required[str],
-        "kind": Literal["APIResourceList"],
+        "kind": Required[Literal["APIResourceList"]],
         "resources": Required[list["APIResource"]],
     },
     total=False,
@@ -62,8 +62,8 @@ APIResourceList = TypedDict(
 APIVersions = TypedDict(
     "APIVersions",
     {
-        "apiVersion": Literal["v1"],
-        "kind": Literal["APIVersions"],
+        "apiVersion": Required[Literal["v1"]],
+        "kind": Required[Literal["APIVersions"]],
         "serverAddressByClientCIDRs": Required[list["ServerAddressByClientCIDR"]],
         "versions": Required[list[str]],
     },
@@ -217,10 +217,10 @@ ServerAddressByClientCIDR = TypedDict(
 Status = TypedDict(
     "Status",
     {
-        "apiVersion": Literal["v1"],
+        "apiVersion": Required[Literal["v1"]],
         "code": int,
         "details": "StatusDetails",
-        "kind": Literal["Status"],
+        "kind": Required[Literal["Status"]],
         "message": str,
         "metadata": "ListMeta",
         "reason": str,

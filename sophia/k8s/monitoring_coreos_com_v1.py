@@ -12,9 +12,9 @@ from .meta_v1 import ObjectMeta
 PrometheusRule = TypedDict(
     "PrometheusRule",
     {
-        "apiVersion": Literal["monitoring.coreos.com/v1"],
-        "kind": Literal["PrometheusRule"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["monitoring.coreos.com/v1"]],
+        "kind": Required[Literal["PrometheusRule"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["PrometheusRuleSpec"],
         "status": "PrometheusRuleStatus",
     },
@@ -93,9 +93,9 @@ PrometheusRuleStatusBindingsConditions = TypedDict(
 ServiceMonitor = TypedDict(
     "ServiceMonitor",
     {
-        "apiVersion": Literal["monitoring.coreos.com/v1"],
-        "kind": Literal["ServiceMonitor"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["monitoring.coreos.com/v1"]],
+        "kind": Required[Literal["ServiceMonitor"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ServiceMonitorSpec"],
         "status": "ServiceMonitorStatus",
     },

@@ -31,9 +31,9 @@ HTTPIngressRuleValue = TypedDict(
 IPAddress = TypedDict(
     "IPAddress",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
-        "kind": Literal["IPAddress"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
+        "kind": Required[Literal["IPAddress"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "IPAddressSpec",
     },
     total=False,
@@ -42,9 +42,9 @@ IPAddress = TypedDict(
 IPAddressList = TypedDict(
     "IPAddressList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
         "items": Required[list["IPAddress"]],
-        "kind": Literal["IPAddressList"],
+        "kind": Required[Literal["IPAddressList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -70,9 +70,9 @@ IPBlock = TypedDict(
 Ingress = TypedDict(
     "Ingress",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
-        "kind": Literal["Ingress"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
+        "kind": Required[Literal["Ingress"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "IngressSpec",
         "status": "IngressStatus",
     },
@@ -91,9 +91,9 @@ IngressBackend = TypedDict(
 IngressClass = TypedDict(
     "IngressClass",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
-        "kind": Literal["IngressClass"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
+        "kind": Required[Literal["IngressClass"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "IngressClassSpec",
     },
     total=False,
@@ -102,9 +102,9 @@ IngressClass = TypedDict(
 IngressClassList = TypedDict(
     "IngressClassList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
         "items": Required[list["IngressClass"]],
-        "kind": Literal["IngressClassList"],
+        "kind": Required[Literal["IngressClassList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -134,9 +134,9 @@ IngressClassSpec = TypedDict(
 IngressList = TypedDict(
     "IngressList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
         "items": Required[list["Ingress"]],
-        "kind": Literal["IngressList"],
+        "kind": Required[Literal["IngressList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -219,9 +219,9 @@ IngressTLS = TypedDict(
 NetworkPolicy = TypedDict(
     "NetworkPolicy",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
-        "kind": Literal["NetworkPolicy"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
+        "kind": Required[Literal["NetworkPolicy"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "NetworkPolicySpec",
     },
     total=False,
@@ -248,9 +248,9 @@ NetworkPolicyIngressRule = TypedDict(
 NetworkPolicyList = TypedDict(
     "NetworkPolicyList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
         "items": Required[list["NetworkPolicy"]],
-        "kind": Literal["NetworkPolicyList"],
+        "kind": Required[Literal["NetworkPolicyList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -310,9 +310,9 @@ ServiceBackendPort = TypedDict(
 ServiceCIDR = TypedDict(
     "ServiceCIDR",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
-        "kind": Literal["ServiceCIDR"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
+        "kind": Required[Literal["ServiceCIDR"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ServiceCIDRSpec",
         "status": "ServiceCIDRStatus",
     },
@@ -322,9 +322,9 @@ ServiceCIDR = TypedDict(
 ServiceCIDRList = TypedDict(
     "ServiceCIDRList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1"]],
         "items": Required[list["ServiceCIDR"]],
-        "kind": Literal["ServiceCIDRList"],
+        "kind": Required[Literal["ServiceCIDRList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,9 +12,9 @@ from .meta_v1 import Condition, ListMeta, ObjectMeta
 IPAddress = TypedDict(
     "IPAddress",
     {
-        "apiVersion": Literal["networking.k8s.io/v1beta1"],
-        "kind": Literal["IPAddress"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1beta1"]],
+        "kind": Required[Literal["IPAddress"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "IPAddressSpec",
     },
     total=False,
@@ -23,9 +23,9 @@ IPAddress = TypedDict(
 IPAddressList = TypedDict(
     "IPAddressList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1beta1"]],
         "items": Required[list["IPAddress"]],
-        "kind": Literal["IPAddressList"],
+        "kind": Required[Literal["IPAddressList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -53,9 +53,9 @@ ParentReference = TypedDict(
 ServiceCIDR = TypedDict(
     "ServiceCIDR",
     {
-        "apiVersion": Literal["networking.k8s.io/v1beta1"],
-        "kind": Literal["ServiceCIDR"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["networking.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ServiceCIDR"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "ServiceCIDRSpec",
         "status": "ServiceCIDRStatus",
     },
@@ -65,9 +65,9 @@ ServiceCIDR = TypedDict(
 ServiceCIDRList = TypedDict(
     "ServiceCIDRList",
     {
-        "apiVersion": Literal["networking.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["networking.k8s.io/v1beta1"]],
         "items": Required[list["ServiceCIDR"]],
-        "kind": Literal["ServiceCIDRList"],
+        "kind": Required[Literal["ServiceCIDRList"]],
         "metadata": "ListMeta",
     },
     total=False,

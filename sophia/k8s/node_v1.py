@@ -21,10 +21,10 @@ Overhead = TypedDict(
 RuntimeClass = TypedDict(
     "RuntimeClass",
     {
-        "apiVersion": Literal["node.k8s.io/v1"],
+        "apiVersion": Required[Literal["node.k8s.io/v1"]],
         "handler": Required[str],
-        "kind": Literal["RuntimeClass"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["RuntimeClass"]],
+        "metadata": Required["ObjectMeta"],
         "overhead": "Overhead",
         "scheduling": "Scheduling",
     },
@@ -34,9 +34,9 @@ RuntimeClass = TypedDict(
 RuntimeClassList = TypedDict(
     "RuntimeClassList",
     {
-        "apiVersion": Literal["node.k8s.io/v1"],
+        "apiVersion": Required[Literal["node.k8s.io/v1"]],
         "items": Required[list["RuntimeClass"]],
-        "kind": Literal["RuntimeClassList"],
+        "kind": Required[Literal["RuntimeClassList"]],
         "metadata": "ListMeta",
     },
     total=False,

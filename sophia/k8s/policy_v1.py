@@ -12,10 +12,10 @@ from .meta_v1 import Condition, DeleteOptions, LabelSelector, ListMeta, ObjectMe
 Eviction = TypedDict(
     "Eviction",
     {
-        "apiVersion": Literal["policy/v1"],
+        "apiVersion": Required[Literal["policy/v1"]],
         "deleteOptions": "DeleteOptions",
-        "kind": Literal["Eviction"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["Eviction"]],
+        "metadata": Required["ObjectMeta"],
     },
     total=False,
 )
@@ -23,9 +23,9 @@ Eviction = TypedDict(
 PodDisruptionBudget = TypedDict(
     "PodDisruptionBudget",
     {
-        "apiVersion": Literal["policy/v1"],
-        "kind": Literal["PodDisruptionBudget"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["policy/v1"]],
+        "kind": Required[Literal["PodDisruptionBudget"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "PodDisruptionBudgetSpec",
         "status": "PodDisruptionBudgetStatus",
     },
@@ -35,9 +35,9 @@ PodDisruptionBudget = TypedDict(
 PodDisruptionBudgetList = TypedDict(
     "PodDisruptionBudgetList",
     {
-        "apiVersion": Literal["policy/v1"],
+        "apiVersion": Required[Literal["policy/v1"]],
         "items": Required[list["PodDisruptionBudget"]],
-        "kind": Literal["PodDisruptionBudgetList"],
+        "kind": Required[Literal["PodDisruptionBudgetList"]],
         "metadata": "ListMeta",
     },
     total=False,

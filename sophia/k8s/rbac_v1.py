@@ -21,9 +21,9 @@ ClusterRole = TypedDict(
     "ClusterRole",
     {
         "aggregationRule": "AggregationRule",
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
-        "kind": Literal["ClusterRole"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
+        "kind": Required[Literal["ClusterRole"]],
+        "metadata": Required["ObjectMeta"],
         "rules": list["PolicyRule"],
     },
     total=False,
@@ -32,9 +32,9 @@ ClusterRole = TypedDict(
 ClusterRoleBinding = TypedDict(
     "ClusterRoleBinding",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
-        "kind": Literal["ClusterRoleBinding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
+        "kind": Required[Literal["ClusterRoleBinding"]],
+        "metadata": Required["ObjectMeta"],
         "roleRef": Required["RoleRef"],
         "subjects": list["Subject"],
     },
@@ -44,9 +44,9 @@ ClusterRoleBinding = TypedDict(
 ClusterRoleBindingList = TypedDict(
     "ClusterRoleBindingList",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
         "items": Required[list["ClusterRoleBinding"]],
-        "kind": Literal["ClusterRoleBindingList"],
+        "kind": Required[Literal["ClusterRoleBindingList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -55,9 +55,9 @@ ClusterRoleBindingList = TypedDict(
 ClusterRoleList = TypedDict(
     "ClusterRoleList",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
         "items": Required[list["ClusterRole"]],
-        "kind": Literal["ClusterRoleList"],
+        "kind": Required[Literal["ClusterRoleList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -78,9 +78,9 @@ PolicyRule = TypedDict(
 Role = TypedDict(
     "Role",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
-        "kind": Literal["Role"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
+        "kind": Required[Literal["Role"]],
+        "metadata": Required["ObjectMeta"],
         "rules": list["PolicyRule"],
     },
     total=False,
@@ -89,9 +89,9 @@ Role = TypedDict(
 RoleBinding = TypedDict(
     "RoleBinding",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
-        "kind": Literal["RoleBinding"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
+        "kind": Required[Literal["RoleBinding"]],
+        "metadata": Required["ObjectMeta"],
         "roleRef": Required["RoleRef"],
         "subjects": list["Subject"],
     },
@@ -101,9 +101,9 @@ RoleBinding = TypedDict(
 RoleBindingList = TypedDict(
     "RoleBindingList",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
         "items": Required[list["RoleBinding"]],
-        "kind": Literal["RoleBindingList"],
+        "kind": Required[Literal["RoleBindingList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -112,9 +112,9 @@ RoleBindingList = TypedDict(
 RoleList = TypedDict(
     "RoleList",
     {
-        "apiVersion": Literal["rbac.authorization.k8s.io/v1"],
+        "apiVersion": Required[Literal["rbac.authorization.k8s.io/v1"]],
         "items": Required[list["Role"]],
-        "kind": Literal["RoleList"],
+        "kind": Required[Literal["RoleList"]],
         "metadata": "ListMeta",
     },
     total=False,

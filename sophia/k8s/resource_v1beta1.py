@@ -140,9 +140,9 @@ DeviceClaimConfiguration = TypedDict(
 DeviceClass = TypedDict(
     "DeviceClass",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
-        "kind": Literal["DeviceClass"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
+        "kind": Required[Literal["DeviceClass"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["DeviceClassSpec"],
     },
     total=False,
@@ -159,9 +159,9 @@ DeviceClassConfiguration = TypedDict(
 DeviceClassList = TypedDict(
     "DeviceClassList",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
         "items": Required[list["DeviceClass"]],
-        "kind": Literal["DeviceClassList"],
+        "kind": Required[Literal["DeviceClassList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -288,9 +288,9 @@ OpaqueDeviceConfiguration = TypedDict(
 ResourceClaim = TypedDict(
     "ResourceClaim",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
-        "kind": Literal["ResourceClaim"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ResourceClaim"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ResourceClaimSpec"],
         "status": "ResourceClaimStatus",
     },
@@ -311,9 +311,9 @@ ResourceClaimConsumerReference = TypedDict(
 ResourceClaimList = TypedDict(
     "ResourceClaimList",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
         "items": Required[list["ResourceClaim"]],
-        "kind": Literal["ResourceClaimList"],
+        "kind": Required[Literal["ResourceClaimList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -340,9 +340,9 @@ ResourceClaimStatus = TypedDict(
 ResourceClaimTemplate = TypedDict(
     "ResourceClaimTemplate",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
-        "kind": Literal["ResourceClaimTemplate"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ResourceClaimTemplate"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ResourceClaimTemplateSpec"],
     },
     total=False,
@@ -351,9 +351,9 @@ ResourceClaimTemplate = TypedDict(
 ResourceClaimTemplateList = TypedDict(
     "ResourceClaimTemplateList",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
         "items": Required[list["ResourceClaimTemplate"]],
-        "kind": Literal["ResourceClaimTemplateList"],
+        "kind": Required[Literal["ResourceClaimTemplateList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -381,9 +381,9 @@ ResourcePool = TypedDict(
 ResourceSlice = TypedDict(
     "ResourceSlice",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
-        "kind": Literal["ResourceSlice"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
+        "kind": Required[Literal["ResourceSlice"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["ResourceSliceSpec"],
     },
     total=False,
@@ -392,9 +392,9 @@ ResourceSlice = TypedDict(
 ResourceSliceList = TypedDict(
     "ResourceSliceList",
     {
-        "apiVersion": Literal["resource.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["resource.k8s.io/v1beta1"]],
         "items": Required[list["ResourceSlice"]],
-        "kind": Literal["ResourceSliceList"],
+        "kind": Required[Literal["ResourceSliceList"]],
         "metadata": "ListMeta",
     },
     total=False,

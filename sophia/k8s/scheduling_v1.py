@@ -12,11 +12,11 @@ from .meta_v1 import ListMeta, ObjectMeta
 PriorityClass = TypedDict(
     "PriorityClass",
     {
-        "apiVersion": Literal["scheduling.k8s.io/v1"],
+        "apiVersion": Required[Literal["scheduling.k8s.io/v1"]],
         "description": str,
         "globalDefault": bool,
-        "kind": Literal["PriorityClass"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["PriorityClass"]],
+        "metadata": Required["ObjectMeta"],
         "preemptionPolicy": str,
         "value": Required[int],
     },
@@ -26,9 +26,9 @@ PriorityClass = TypedDict(
 PriorityClassList = TypedDict(
     "PriorityClassList",
     {
-        "apiVersion": Literal["scheduling.k8s.io/v1"],
+        "apiVersion": Required[Literal["scheduling.k8s.io/v1"]],
         "items": Required[list["PriorityClass"]],
-        "kind": Literal["PriorityClassList"],
+        "kind": Required[Literal["PriorityClassList"]],
         "metadata": "ListMeta",
     },
     total=False,

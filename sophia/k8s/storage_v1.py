@@ -13,9 +13,9 @@ from .meta_v1 import LabelSelector, ListMeta, ObjectMeta
 CSIDriver = TypedDict(
     "CSIDriver",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
-        "kind": Literal["CSIDriver"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
+        "kind": Required[Literal["CSIDriver"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["CSIDriverSpec"],
     },
     total=False,
@@ -24,9 +24,9 @@ CSIDriver = TypedDict(
 CSIDriverList = TypedDict(
     "CSIDriverList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "items": Required[list["CSIDriver"]],
-        "kind": Literal["CSIDriverList"],
+        "kind": Required[Literal["CSIDriverList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -51,9 +51,9 @@ CSIDriverSpec = TypedDict(
 CSINode = TypedDict(
     "CSINode",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
-        "kind": Literal["CSINode"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
+        "kind": Required[Literal["CSINode"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["CSINodeSpec"],
     },
     total=False,
@@ -73,9 +73,9 @@ CSINodeDriver = TypedDict(
 CSINodeList = TypedDict(
     "CSINodeList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "items": Required[list["CSINode"]],
-        "kind": Literal["CSINodeList"],
+        "kind": Required[Literal["CSINodeList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -92,11 +92,11 @@ CSINodeSpec = TypedDict(
 CSIStorageCapacity = TypedDict(
     "CSIStorageCapacity",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "capacity": str | int | float,
-        "kind": Literal["CSIStorageCapacity"],
+        "kind": Required[Literal["CSIStorageCapacity"]],
         "maximumVolumeSize": str | int | float,
-        "metadata": "ObjectMeta",
+        "metadata": Required["ObjectMeta"],
         "nodeTopology": "LabelSelector",
         "storageClassName": Required[str],
     },
@@ -106,9 +106,9 @@ CSIStorageCapacity = TypedDict(
 CSIStorageCapacityList = TypedDict(
     "CSIStorageCapacityList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "items": Required[list["CSIStorageCapacity"]],
-        "kind": Literal["CSIStorageCapacityList"],
+        "kind": Required[Literal["CSIStorageCapacityList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -119,9 +119,9 @@ StorageClass = TypedDict(
     {
         "allowVolumeExpansion": bool,
         "allowedTopologies": list["TopologySelectorTerm"],
-        "apiVersion": Literal["storage.k8s.io/v1"],
-        "kind": Literal["StorageClass"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
+        "kind": Required[Literal["StorageClass"]],
+        "metadata": Required["ObjectMeta"],
         "mountOptions": list[str],
         "parameters": dict[str, str],
         "provisioner": Required[str],
@@ -134,9 +134,9 @@ StorageClass = TypedDict(
 StorageClassList = TypedDict(
     "StorageClassList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "items": Required[list["StorageClass"]],
-        "kind": Literal["StorageClassList"],
+        "kind": Required[Literal["StorageClassList"]],
         "metadata": "ListMeta",
     },
     total=False,
@@ -154,9 +154,9 @@ TokenRequest = TypedDict(
 VolumeAttachment = TypedDict(
     "VolumeAttachment",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
-        "kind": Literal["VolumeAttachment"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
+        "kind": Required[Literal["VolumeAttachment"]],
+        "metadata": Required["ObjectMeta"],
         "spec": Required["VolumeAttachmentSpec"],
         "status": "VolumeAttachmentStatus",
     },
@@ -166,9 +166,9 @@ VolumeAttachment = TypedDict(
 VolumeAttachmentList = TypedDict(
     "VolumeAttachmentList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1"]],
         "items": Required[list["VolumeAttachment"]],
-        "kind": Literal["VolumeAttachmentList"],
+        "kind": Required[Literal["VolumeAttachmentList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -12,10 +12,10 @@ from .meta_v1 import ListMeta, ObjectMeta
 VolumeAttributesClass = TypedDict(
     "VolumeAttributesClass",
     {
-        "apiVersion": Literal["storage.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1beta1"]],
         "driverName": Required[str],
-        "kind": Literal["VolumeAttributesClass"],
-        "metadata": "ObjectMeta",
+        "kind": Required[Literal["VolumeAttributesClass"]],
+        "metadata": Required["ObjectMeta"],
         "parameters": dict[str, str],
     },
     total=False,
@@ -24,9 +24,9 @@ VolumeAttributesClass = TypedDict(
 VolumeAttributesClassList = TypedDict(
     "VolumeAttributesClassList",
     {
-        "apiVersion": Literal["storage.k8s.io/v1beta1"],
+        "apiVersion": Required[Literal["storage.k8s.io/v1beta1"]],
         "items": Required[list["VolumeAttributesClass"]],
-        "kind": Literal["VolumeAttributesClassList"],
+        "kind": Required[Literal["VolumeAttributesClassList"]],
         "metadata": "ListMeta",
     },
     total=False,

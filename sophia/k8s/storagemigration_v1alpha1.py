@@ -34,9 +34,9 @@ MigrationCondition = TypedDict(
 StorageVersionMigration = TypedDict(
     "StorageVersionMigration",
     {
-        "apiVersion": Literal["storagemigration.k8s.io/v1alpha1"],
-        "kind": Literal["StorageVersionMigration"],
-        "metadata": "ObjectMeta",
+        "apiVersion": Required[Literal["storagemigration.k8s.io/v1alpha1"]],
+        "kind": Required[Literal["StorageVersionMigration"]],
+        "metadata": Required["ObjectMeta"],
         "spec": "StorageVersionMigrationSpec",
         "status": "StorageVersionMigrationStatus",
     },
@@ -46,9 +46,9 @@ StorageVersionMigration = TypedDict(
 StorageVersionMigrationList = TypedDict(
     "StorageVersionMigrationList",
     {
-        "apiVersion": Literal["storagemigration.k8s.io/v1alpha1"],
+        "apiVersion": Required[Literal["storagemigration.k8s.io/v1alpha1"]],
         "items": Required[list["StorageVersionMigration"]],
-        "kind": Literal["StorageVersionMigrationList"],
+        "kind": Required[Literal["StorageVersionMigrationList"]],
         "metadata": "ListMeta",
     },
     total=False,

@@ -213,7 +213,20 @@ def _catalogue_services(cat_src: Source, catalog: m.ServiceCatalog, col: Collect
             col.add(cat_src.file, cat_src.doc.line_of(prefix), prefix,
                     f"{name!r} is {len(name)} characters: a {base_specs[name].type} service's name is at most {limit[0]}",
                     limit[1])
+        _main_container_name(cat_src, name, base_specs[name], col)
     return base_specs
+
+
+def _main_container_name(cat_src: Source, name: str, spec: m.ServiceSpec, col: Collector) -> None:
+    """No init container or sidecar takes the main container's name, the service's (environments cannot
+    change either, so the catalogue is where to look)."""
+    for field, containers in (("initContainers", spec.init_containers), ("sidecars", spec.sidecars)):
+        for i, container in enumerate(containers):
+            if container.name == name:
+                path = ("spec", "services", name, field, i, "name")
+                col.add(cat_src.file, cat_src.doc.line_of(path), path,
+                        f"container name {name!r} is the main container's (named like the service): Kubernetes refuses "
+                        "two containers of one name in a pod", "rename the container")
 
 
 def _check_promotions(environments: dict[str, tuple[Source, Any]], col: Collector) -> None:

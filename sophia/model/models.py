@@ -388,6 +388,174 @@ class Egress(Model):
     ports: list[Port] = Field(default_factory=lambda: [443], description="Destination ports.")
 
 
+# ---------------------------------------------------------------------------------------------
+# The pod around the main container: init containers and sidecars, shutdown, spread, pod metadata
+
+ImageRepository = Annotated[str, _check(_REPOSITORY, "image repository (registry/name, no tag)", 255)]
+ImageTag = Annotated[str, _check(_TAG, "image tag", 128)]
+ImageDigest = Annotated[str, _check(_DIGEST, "image digest (sha256:<64 hex>)", 71)]
+ContainerName = Annotated[str, _check(_DNS1123_LABEL, "container name (lowercase letters, digits and '-', at most 63)", 63)]
+
+
+class PinnedImage(Model):
+    """The image of an init container or sidecar, pinned where it is written (the Release pins only the
+    services' own images)."""
+
+    repository: ImageRepository = Field(description="Image repository without tag, e.g. `fluent/fluent-bit`.")
+    tag: ImageTag | None = Field(default=None, description="Image tag; `latest` is never accepted.")
+    digest: ImageDigest | None = Field(default=None, description="Content digest; pins the image exactly.")
+
+    @model_validator(mode="after")
+    def _pinned(self) -> PinnedImage:
+        if self.tag == "latest":
+            raise ValueError("image tag 'latest' is not a version: pin a version tag or a digest")
+        if self.tag is None and self.digest is None:
+            raise ValueError("the image is not pinned: give a tag or a digest")
+        return self
+
+    @property
+    def reference(self) -> str:
+        """`repository:tag`, `repository@digest`, or both (the digest is what runs)."""
+        if self.digest is None:
+            return f"{self.repository}:{self.tag}"
+        return f"{self.repository}@{self.digest}" if self.tag is None else f"{self.repository}:{self.tag}@{self.digest}"
+
+
+class ContainerPort(Model):
+    port: Port = Field(description="Port the container listens on, inside the pod (the Service exposes only the service's ports).")
+    protocol: Literal["TCP", "UDP"] = Field(default="TCP", description="Transport protocol.")
+
+
+class InitContainer(Model):
+    """A container that runs to completion before the pod's other containers start, in the order listed.
+
+    It is hardened exactly like the main container (the same securityContext, named relaxations and
+    runAsUser) and mounts the same scratch folders; it gets only its own `env`.
+    """
+
+    name: ContainerName = Field(description="Container name, unique in the pod (the main container is named like the service).")
+    image: PinnedImage = Field(description="Image, pinned here by tag or digest.")
+    command: list[PlainText] | None = Field(default=None, description="Overrides the image entrypoint.")
+    args: list[PlainText] | None = Field(default=None, description="Arguments to the entrypoint.")
+    env: dict[EnvName, PlainText] = Field(default_factory=dict, description="Plain, non-secret env values of this container.")
+    resources: Resources = Field(description="Requests and limits (counted by the capacity check).")
+
+
+class Sidecar(InitContainer):
+    """A helper container beside the main container for the pod's whole life: an init container's fields,
+    plus ports and probes. It is a Kubernetes native sidecar (an init container with restartPolicy Always):
+    it starts after the init containers and before the main container, and stops after it, so a Job
+    whose main container ends still completes."""
+
+    ports: dict[PortName, ContainerPort] = Field(default_factory=dict, description="Named ports (unique in the pod).")
+    probes: Probes = Field(default_factory=Probes, description="Health checks of the sidecar, on its own ports.")
+
+    @model_validator(mode="after")
+    def _probe_ports(self) -> Sidecar:
+        for kind in ("liveness", "readiness", "startup"):
+            probe = getattr(self.probes, kind)
+            check = probe and (probe.http or probe.tcp)
+            if check and check.port not in self.ports:
+                raise ValueError(f"probes.{kind} uses port {check.port!r}, which is not one of the sidecar's ports")
+        return self
+
+
+class PreStop(Model):
+    """What runs before the main container is stopped: exactly one of a command or a pause."""
+
+    exec: list[PlainText] | None = Field(default=None, description="A command run in the container; the stop signal waits for it.")
+    sleep_seconds: PositiveInt | None = Field(
+        default=None,
+        description="Seconds to wait before the stop signal (Kubernetes' sleep action, no shell needed): time for "
+        "the Service's endpoints to drop the pod before it stops accepting connections.",
+    )
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PreStop:
+        if (self.exec is None) == (self.sleep_seconds is None):
+            raise ValueError("preStop takes exactly one of exec or sleepSeconds")
+        if self.exec is not None and not self.exec:
+            raise ValueError("an exec preStop needs a command")
+        return self
+
+
+class Lifecycle(Model):
+    pre_stop: PreStop = Field(description="Runs before the main container is stopped (within the grace period).")
+
+
+KUBERNETES_GRACE_SECONDS = 30
+"""terminationGracePeriodSeconds when a pod does not set it."""
+
+
+class TopologySpread(Model):
+    """Replicas spread over the nodes of the service's pool (`topologySpreadConstraints` on
+    `kubernetes.io/hostname`, counting the service's own pods on the pool's nodes only)."""
+
+    max_skew: PositiveInt = Field(default=1, description="How many more of its pods one node may run than the node with the fewest.")
+    when_unsatisfiable: Literal["ScheduleAnyway", "DoNotSchedule"] = Field(
+        default="ScheduleAnyway",
+        description="ScheduleAnyway: spread where possible; DoNotSchedule: leave a pod pending rather than skew more.",
+    )
+
+
+class JobSettings(Model):
+    """How a `type: job` runs (its Job's spec)."""
+
+    backoff_limit: NonNegativeInt = Field(default=2, description="Retries before the Job fails (and with it the Argo CD sync).")
+    active_deadline_seconds: PositiveInt = Field(default=3600, description="Seconds the Job may run in all, retries included.")
+    ttl_seconds_after_finished: NonNegativeInt | None = Field(
+        default=None,
+        description="Seconds after it finishes that Kubernetes deletes the Job; unset, it stays (with its pods' logs) "
+        "until the next sync replaces it.",
+    )
+
+
+SOPHIA_LABELS = (
+    "app.kubernetes.io/name", "app.kubernetes.io/instance", "app.kubernetes.io/version",
+    "app.kubernetes.io/component", "app.kubernetes.io/part-of", "app.kubernetes.io/managed-by",
+)
+"""The labels sophia sets on every pod (the first two are its selector): `podLabels` may not set them."""
+SOPHIA_PREFIX = "sophia.ai/"
+"""sophia's own labels and annotations (config hash, security exception, waivers)."""
+TOTAL_ANNOTATION_BYTES = 256 * 1024
+"""Kubernetes' limit on an object's annotations, keys and values together."""
+
+
+def _annotation_key(value: str) -> str:
+    """A qualified name, checked in lower case as the API server does (annotation keys may hold capitals)."""
+    if len(value) > 253 or not _LABEL_KEY.fullmatch(value.lower()):
+        raise ValueError(f"{value!r} is not a valid annotation key (an optional DNS subdomain and '/', then at most 63 "
+                         "letters, digits, '-', '_' or '.')")
+    return value
+
+
+def _not_sophias_label(key: str) -> str:
+    if key in SOPHIA_LABELS or key.startswith(SOPHIA_PREFIX):
+        raise ValueError(f"sophia sets this label itself (its own {', '.join(SOPHIA_LABELS)} and {SOPHIA_PREFIX}*)")
+    return key
+
+
+def _not_sophias_annotation(key: str) -> str:
+    if key.lower().startswith(SOPHIA_PREFIX):
+        raise ValueError(f"annotations under {SOPHIA_PREFIX} are sophia's own")
+    return key
+
+
+def _annotations_fit(value: dict[str, str]) -> dict[str, str]:
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in value.items())
+    if size > TOTAL_ANNOTATION_BYTES:
+        raise ValueError(f"they hold {size} bytes, more than the {TOTAL_ANNOTATION_BYTES} Kubernetes allows an object's "
+                         "annotations (keys and values together)")
+    return value
+
+
+AnnotationKey = Annotated[str, AfterValidator(_annotation_key)]
+PodLabels = dict[Annotated[LabelKey, AfterValidator(_not_sophias_label)], LabelValue]
+PodAnnotations = Annotated[
+    dict[Annotated[AnnotationKey, AfterValidator(_not_sophias_annotation)], PlainText], AfterValidator(_annotations_fit)
+]
+
+
 class Metrics(Model):
     """Prometheus metrics the service serves: the cluster's Prometheus may reach this port, nothing else."""
 
@@ -397,7 +565,9 @@ class Metrics(Model):
     )
 
 
-WorkloadType = Literal["web", "worker", "stateful", "cronjob"]
+WorkloadType = Literal["web", "worker", "stateful", "cronjob", "daemonset", "job"]
+RUN_TO_COMPLETION = ("cronjob", "job")
+"""Workload types whose pods end: they need no probes."""
 
 LLM_VARIABLES = ("LLM_GATEWAY_URL", "OPENAI_BASE_URL", "LLM_ROUTING_STRATEGY", "LLM_ROUTING_TARGETS")
 """The env vars `callsLlm` injects (the gateway's address and routing)."""
@@ -479,7 +649,8 @@ class ServiceSpec(Model):
 
     type: WorkloadType = Field(
         description="web: stateless HTTP/API (Deployment+Service); worker: background Deployment; "
-        "stateful: StatefulSet with volumes; cronjob: scheduled job."
+        "stateful: StatefulSet with volumes; cronjob: scheduled job; daemonset: one pod on every node of its pool; "
+        "job: a one-off Job, run by Argo CD on each sync of its application before its other workloads."
     )
     application: Name = Field(description="Argo CD application (and namespace key) the service belongs to.")
     component: Name = Field(default="service", description="Role inside the platform (api, database, cache, mcp...).")
@@ -514,6 +685,28 @@ class ServiceSpec(Model):
     schedule: Annotated[str, _check(_CRON, "cron schedule", 64), AfterValidator(_schedule)] | None = Field(
         default=None, description="Cron schedule (cronjob only), as Kubernetes CronJobs read it."
     )
+    job: JobSettings = Field(default_factory=JobSettings, description="Retries, deadline and clean-up (job only).")
+    init_containers: list[InitContainer] = Field(
+        default_factory=list, description="Run to completion, in order, before the sidecars and the main container start."
+    )
+    sidecars: list[Sidecar] = Field(
+        default_factory=list, description="Helper containers beside the main container for the pod's life (native sidecars)."
+    )
+    lifecycle: Lifecycle | None = Field(default=None, description="Of the main container: what runs before it is stopped.")
+    termination_grace_period_seconds: NonNegativeInt | None = Field(
+        default=None,
+        description="Seconds from the stop signal to the kill, preStop included; unset, Kubernetes' 30. Must exceed "
+        "lifecycle.preStop.sleepSeconds.",
+    )
+    topology_spread: TopologySpread | None = Field(
+        default=None, description="Spread the replicas over the pool's nodes (applied while more than one runs or it autoscales)."
+    )
+    pod_labels: PodLabels = Field(
+        default_factory=dict, description="Extra labels of the pods (not of the selector); not sophia's own."
+    )
+    pod_annotations: PodAnnotations = Field(
+        default_factory=dict, description="Extra annotations of the pods; not sophia.ai/ ones."
+    )
     run_as_user: Annotated[StrictInt, Field(ge=10000)] = Field(default=10001, description="UID of the container.")
     waivers: dict[WaivableRule, Annotated[str, Field(min_length=10)]] = Field(
         default_factory=dict,
@@ -538,9 +731,9 @@ class ServiceSpec(Model):
         probe_waived = "SOPHIA-PROBE-001" in self.waivers
         if probe_waived and (self.probes.liveness or self.probes.readiness or self.probes.startup):
             raise ValueError("probes are set, so the SOPHIA-PROBE-001 waiver is not needed: remove it")
-        if probe_waived and self.type == "cronjob":
-            raise ValueError("a cronjob needs no probes: remove the SOPHIA-PROBE-001 waiver")
-        if self.type != "cronjob" and not probe_waived and (self.probes.liveness is None or self.probes.readiness is None):
+        if probe_waived and self.type in RUN_TO_COMPLETION:
+            raise ValueError(f"a {self.type} needs no probes: remove the SOPHIA-PROBE-001 waiver")
+        if self.type not in RUN_TO_COMPLETION and not probe_waived and (self.probes.liveness is None or self.probes.readiness is None):
             raise ValueError(f"a {self.type} service runs for long: it needs probes.liveness and probes.readiness "
                              "(or, when it has no health check at all, waivers: {SOPHIA-PROBE-001: <reason>})")
         if self.volumes and self.type != "stateful":
@@ -561,6 +754,63 @@ class ServiceSpec(Model):
             raise ValueError(f"metrics.port {self.metrics.port!r} is not one of the service's ports")
         return self
 
+
+    @model_validator(mode="after")
+    def _pod_shape(self) -> ServiceSpec:
+        """What the pod around the main container must be: fields of its type only, distinct containers and
+        ports, and a grace period longer than the preStop pause."""
+        self._type_fields()
+        self._containers_distinct()
+        sleep = self.lifecycle.pre_stop.sleep_seconds if self.lifecycle else None
+        grace = self.termination_grace_period_seconds
+        if sleep is not None and sleep >= (KUBERNETES_GRACE_SECONDS if grace is None else grace):
+            given = f"terminationGracePeriodSeconds {grace}" if grace is not None else \
+                f"the grace period ({KUBERNETES_GRACE_SECONDS} seconds, Kubernetes' default)"
+            raise ValueError(f"lifecycle.preStop.sleepSeconds {sleep} leaves no time to shut down: {given} must exceed "
+                             "it, as the kubelet kills the container when the grace period ends, preStop included; raise "
+                             "terminationGracePeriodSeconds or shorten the sleep")
+        return self
+
+    def _type_fields(self) -> None:
+        """Fields that a daemonset (one pod per node) or a job (one run) cannot have."""
+        given = self.model_fields_set
+        if "job" in given and self.type != "job":
+            raise ValueError(f"job settings are only for type: job, not {self.type}")
+        fields: tuple[str, ...] = ()
+        if self.type == "daemonset":
+            fields, why = ("replicas", "autoscaling", "topology_spread"), "runs one pod on every node of its pool"
+        elif self.type == "job":
+            fields, why = ("replicas", "autoscaling", "topology_spread", "ports", "expose"), "runs one pod to completion"
+        elif self.type == "cronjob":  # what it had before topologySpread stays as it was
+            fields, why = ("topology_spread",), "runs one pod to completion"
+        unfit = [f for f in fields if f in given and getattr(self, f) not in (None, {})]
+        if unfit:
+            raise ValueError(f"a {self.type} {why}: remove {', '.join(to_camel(f) for f in unfit)}")
+
+    def _containers_distinct(self) -> None:
+        """Container names, port names and ports once in the pod (the main container's name, the service's,
+        is checked where it is known: `loader`)."""
+        names: dict[str, str] = {}
+        places = [*((f"initContainers[{i}]", c) for i, c in enumerate(self.init_containers)),
+                  *((f"sidecars[{i}]", c) for i, c in enumerate(self.sidecars))]
+        for where, container in places:
+            if container.name in names:
+                raise ValueError(f"container name {container.name!r} is used twice in the pod ({names[container.name]} and "
+                                 f"{where}): Kubernetes refuses it")
+            names[container.name] = where
+        port_names: dict[str, str] = {n: f"ports.{n}" for n in self.ports}
+        numbers: dict[tuple[int, str], str] = {(p.port, p.protocol): f"ports.{n}" for n, p in self.ports.items()}
+        for i, sidecar in enumerate(self.sidecars):
+            for name, port in sidecar.ports.items():
+                where = f"sidecars[{i}].ports.{name}"
+                if name in port_names:
+                    raise ValueError(f"port name {name!r} is used twice in the pod ({port_names[name]} and {where}): a "
+                                     "named port must name one port")
+                if (port.port, port.protocol) in numbers:
+                    raise ValueError(f"port {port.port}/{port.protocol} is used twice in the pod ({numbers[port.port, port.protocol]} "
+                                     f"and {where}): the containers of a pod share one network")
+                port_names[name] = where
+                numbers[port.port, port.protocol] = where
 
     def _mounts_distinct(self) -> None:
         """Every mount path once in the container, and no volume named like sophia's own."""
@@ -849,8 +1099,13 @@ class ServiceOverride(Model):
     enabled: StrictBool = Field(default=True, description="false leaves the service out of this environment.")
     replicas: NonNegativeInt | None = Field(default=None, description="Replicas here.")
     autoscaling: Autoscaling | None = Field(default=None, description="Autoscaling bounds here.")
+    topology_spread: TopologySpread | None = Field(
+        default=None, description="Spread of the replicas over the pool's nodes here (the pool and replicas are per environment)."
+    )
     resources: Resources | None = Field(default=None, description="Requests and limits here.")
     env: dict[EnvName, PlainText] = Field(default_factory=dict, description="Env values added or replaced here.")
+    pod_labels: PodLabels = Field(default_factory=dict, description="Pod labels added or replaced here.")
+    pod_annotations: PodAnnotations = Field(default_factory=dict, description="Pod annotations added or replaced here.")
     placement: Placement | None = Field(default=None, description="Node pool here.")
     volumes: dict[Name, Volume] | None = Field(default=None, description="Volume sizes here.")
     expose: Expose | None = Field(default=None, description="Ingress host here.")
