@@ -16,7 +16,7 @@ from constructs import Construct
 from sophia import capacity, graph
 from sophia.cluster import build_cluster, prometheus_peer
 from sophia.constructs._base import SophiaConstruct, selector_pairs
-from sophia.constructs._workload import SecretItem, WorkloadProps
+from sophia.constructs._workload_props import SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
 from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps

@@ -87,20 +87,18 @@ def run_service_extensions(extensions: tuple[Extension, ...], chart: Application
                            problems: list[Problem]) -> None:
     """Every extension's `extend_service` for one service; each failure is a located problem."""
     for extension in extensions:
-        extend = extension.extend_service
-        if extend is not None:
+        if extension.extend_service is not None:
             _call(extension, "extend_service", f"service {service.name!r} of {env.name}", problems,
-                  partial(extend, chart, env, service))
+                  partial(extension.extend_service, chart, env, service))
 
 
 def run_application_extensions(extensions: tuple[Extension, ...], chart: ApplicationChart, env: Env, application: str,
                                problems: list[Problem]) -> None:
     """Every extension's `extend_application` for one application folder."""
     for extension in extensions:
-        extend = extension.extend_application
-        if extend is not None:
+        if extension.extend_application is not None:
             _call(extension, "extend_application", f"application {application!r} of {env.name}", problems,
-                  partial(extend, chart, env, application))
+                  partial(extension.extend_application, chart, env, application))
 
 
 def _call(extension: Extension, function: str, what: str, problems: list[Problem], call: Callable[[], None]) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from sophia.constructs._base import label_value
-from sophia.constructs._workload import scratch_volume_names
+from sophia.constructs._pod import scratch_volume_names
 from sophia.errors import SpecError
 from sophia.model.loader import load
 

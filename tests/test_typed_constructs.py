@@ -22,11 +22,11 @@ CONSTRUCTS = REPO / "sophia" / "constructs"
 
 # (case id, module, text in it, what it becomes, the errors mypy must give for the changed copy)
 CASES: list[tuple[str, str, str, str, list[str]]] = [
-    ("container-literal", "_workload.py", '"image": p.image,\n        "imagePullPolicy"', '"image": p.image,\n        "imagePulPolicy"',
+    ("container-literal", "_pod.py", '"image": p.image,\n        "imagePullPolicy"', '"image": p.image,\n        "imagePulPolicy"',
      ['Extra key "imagePulPolicy" for TypedDict "Container"']),
-    ("container-item", "_workload.py", 'container["envFrom"] =', 'container["envFrm"] =',
+    ("container-item", "_pod.py", 'container["envFrom"] =', 'container["envFrm"] =',
      ['TypedDict "Container" has no key "envFrm"']),
-    ("pod-spec", "_workload.py", '"automountServiceAccountToken": False,\n        "enableServiceLinks"',
+    ("pod-spec", "_pod.py", '"automountServiceAccountToken": False,\n        "enableServiceLinks"',
      '"automountServiceAcountToken": False,\n        "enableServiceLinks"',
      ['Extra key "automountServiceAcountToken" for TypedDict "PodSpec"']),
     ("network-policy", "network_access.py", '{"podSelector": {"matchLabels": p.selector}',
@@ -40,7 +40,7 @@ CASES: list[tuple[str, str, str, str, list[str]]] = [
      ['Extra key "updateStrategey" for TypedDict "DaemonSetSpec"']),
     ("job-item", "one_off_job.py", 'spec["ttlSecondsAfterFinished"]', 'spec["ttlSecondAfterFinished"]',
      ['TypedDict "JobSpec" has no key "ttlSecondAfterFinished"']),
-    ("topology-spread", "_workload.py", '"whenUnsatisfiable":', '"whenUnsatisfyable":',
+    ("topology-spread", "_pod.py", '"whenUnsatisfiable":', '"whenUnsatisfyable":',
      ['Missing key "whenUnsatisfiable" for TypedDict "TopologySpreadConstraint"',
       'Extra key "whenUnsatisfyable" for TypedDict "TopologySpreadConstraint"']),
     ("kind-left-out", "namespace.py", '            "kind": "Namespace",\n', "",

@@ -18,7 +18,8 @@ from constructs import Construct
 from pydantic import BaseModel, ConfigDict, Field
 
 from sophia.constructs._base import SophiaConstruct, metadata, recommended_labels, selector_labels
-from sophia.constructs._workload import container_security, hpa, node_affinity, pdb
+from sophia.constructs._pod import container_security, node_affinity
+from sophia.constructs._workload import hpa, pdb
 from sophia.constructs.service_secrets import ServiceSecrets, ServiceSecretsProps
 from sophia.model.models import Autoscaling, LlmRouting, LlmTarget, Resources
 

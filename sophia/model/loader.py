@@ -21,8 +21,7 @@ from sophia.model import models as m
 from sophia.model.cluster_checks import check_cluster
 from sophia.model.environment import resolve_environment
 from sophia.model.platform import Env, Platform, Service
-from sophia.model.problems import Collector, Source, defined_names, type_name
-from sophia.model.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_documents, load_text
+from sophia.model.problems import Collector, Source, defined_names, read_documents, type_name
 from sophia.values import host_ips, keyed_strings, secret_problem
 
 __all__ = ["MAX_FILES", "Env", "Platform", "Service", "load"]
@@ -55,16 +54,8 @@ def _read(paths: list[FsPath], root: FsPath, col: Collector) -> list[Source]:
     sources: list[Source] = []
     for path in paths:
         name = _display(path, root)
-        try:
-            with path.open("rb") as handle:
-                data = handle.read(MAX_FILE_BYTES + 1)  # never more than the limit, whatever the file's size
-            text = load_text(data)
-            docs = [d for d in load_documents(text) if d.data is not None]
-        except YamlProblem as exc:
-            col.add(name, exc.line, exc.path, exc.message)
-            continue
-        except OSError as exc:
-            col.add(name, None, (), f"cannot read: {exc.strerror}")
+        docs = read_documents(path, name, col)
+        if docs is None:
             continue
         if not docs:
             col.add(name, 1, (), "the file is empty", "remove it, or give it apiVersion, kind, metadata and spec")

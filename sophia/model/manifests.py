@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sophia.model.platform import Env, HandWritten
-from sophia.model.problems import Collector, Source, defined_names, type_name
-from sophia.model.yamlsafe import MAX_FILE_BYTES, YamlProblem, load_documents, load_text
+from sophia.model.problems import Collector, Source, defined_names, read_documents, type_name
 
 FOLDER = "manifests"
 
@@ -38,15 +37,8 @@ def read(paths: list[Path], root: Path, display: Any, col: Collector) -> list[tu
             col.add(name, None, (), f"a hand-written manifest belongs in {FOLDER}/<environment>/<application>/<file>.yaml",
                     "move it into the folder of the environment and application it belongs to")
             continue
-        try:
-            with path.open("rb") as handle:
-                text = load_text(handle.read(MAX_FILE_BYTES + 1))
-            documents = [d for d in load_documents(text) if d.data is not None]
-        except YamlProblem as exc:
-            col.add(name, exc.line, exc.path, exc.message)
-            continue
-        except OSError as exc:
-            col.add(name, None, (), f"cannot read: {exc.strerror}")
+        documents = read_documents(path, name, col)
+        if documents is None:
             continue
         found.extend((parts[1], parts[2], Source(name, doc)) for doc in documents)
     return found

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
+from pathlib import Path as FsPath
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
 from sophia.errors import Problem
-from sophia.model.yamlsafe import Document
+from sophia.model.yamlsafe import MAX_FILE_BYTES, Document, YamlProblem, load_documents, load_text
 from sophia.values import dotted
 
 
@@ -116,3 +117,17 @@ def did_you_mean(name: str, options: Any) -> str:
     """A hint naming the closest option to a misspelled name, or nothing."""
     close = difflib.get_close_matches(name, list(options), n=1)
     return f"did you mean {close[0]!r}?" if close else ""
+
+
+def read_documents(path: FsPath, name: str, col: Collector) -> list[Document] | None:
+    """The non-empty documents of one file, read by the hardened reader (never more than its size
+    limit, whatever the file's size); None, and a problem named `name`, when it cannot be read."""
+    try:
+        with path.open("rb") as handle:
+            text = load_text(handle.read(MAX_FILE_BYTES + 1))
+        return [d for d in load_documents(text) if d.data is not None]
+    except YamlProblem as exc:
+        col.add(name, exc.line, exc.path, exc.message)
+    except OSError as exc:
+        col.add(name, None, (), f"cannot read: {exc.strerror}")
+    return None
