@@ -13,6 +13,7 @@ from conftest import REPO, needs_crds, pinned_crds
 from sophia.errors import CompileError
 from sophia.extensions import load_extensions
 from sophia.pipeline import compile_tree
+from sophia.validate import check_paths
 
 BASIC = REPO / "tests/fixtures/envs/basic"
 FIXTURES = REPO / "tests/fixtures/extensions"
@@ -32,7 +33,7 @@ def test_extensions_are_the_modules_that_define_a_hook_in_name_order() -> None:
     assert load_extensions("no_such_package") == ()
 
 
-def test_their_objects_reach_each_application_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_their_objects_reach_each_application_folder_and_validate(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SOPHIA_EXTENSIONS", "sample_extensions")
     files = compile_tree(BASIC)
     plain = compile_tree_without_extensions(monkeypatch)
@@ -46,6 +47,14 @@ def test_their_objects_reach_each_application_folder(monkeypatch: pytest.MonkeyP
     extra = yaml.safe_load(files["staging/apps/ConfigMap-api-extra.yaml"])
     assert (extra["metadata"]["namespace"], extra["data"]) == ("staging-apps", {"ENVIRONMENT": "staging", "SERVICE": "api"})
     assert all(files[p] == plain[p] for p in plain), "sophia's own objects are unchanged"
+    out = tmp_path / "dist"
+    for rel, text in files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    report = check_paths([str(out / "staging/apps"), str(out / "staging/data")], policy=True, repo_root=tmp_path)
+    mine = [f for f in report.findings if any(f.file.endswith(rel) for rel in added)]
+    assert mine == [], [f.render() for f in mine]
+    assert {f.file for f in report.errors} <= {str(out / p) for p in plain}, "only sophia's own custom resources, without CRDs"
 
 
 def compile_tree_without_extensions(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
