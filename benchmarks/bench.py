@@ -107,6 +107,13 @@ def _service(i: int, names: list[str]) -> dict[str, Any]:
     return svc
 
 
+def _real_addons() -> dict[str, Any]:
+    """The real Cluster's add-on pins (and monitoring), so that `sophia validate` checks the synthetic
+    platforms' custom resources against the same CRDs."""
+    spec = yaml.safe_load((REPO / "environments/clusters/sophia-k3s.yaml").read_text())["spec"]
+    return {key: spec[key] for key in ("addons", "monitoring", "esc") if key in spec}
+
+
 def generate(root: Path, services: int, environments: int) -> Path:
     """Write an environments folder of `services` x `environments` under `root`; return it."""
     env_dir = root / "environments"
@@ -126,7 +133,7 @@ def generate(root: Path, services: int, environments: int) -> Path:
                     "taints": [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}],
                     "gpu": {"model": "A100", "count": 8, "memoryGiB": 40}, "generalWorkloads": False,
                 },
-            }},
+            }, **_real_addons()},
         },
     }
     for e in range(environments):
@@ -398,7 +405,8 @@ def main() -> None:
         probe = generate(work / "calibrate", 20, envs)
         from sophia.pipeline import compile_tree
 
-        sample = sum(1 for t in compile_tree(probe).values() for d in yaml.load_all(t, Loader=yaml.CSafeLoader) if d is not None)
+        sample = sum(1 for p, t in compile_tree(probe).items() if p.endswith(".yaml")
+                     for d in yaml.load_all(t, Loader=yaml.CSafeLoader) if d is not None)
         per_service = sample / 20
         # The real platform first: its targets are absolute, and the synthetic runs below create and
         # delete tens of thousands of files. For a while after that, ext4 skips recently freed
