@@ -308,6 +308,10 @@ DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0
 """A DNS-1123 subdomain (host names, API groups); at most 253 characters."""
 DNS1035_LABEL = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
 """A DNS-1035 label: a DNS-1123 label starting with a letter (Service and port names); at most 63."""
+ONE_LETTER_BOOLEANS = {"y": True, "Y": True, "n": False, "N": False}
+"""Plain scalars that YAML 1.1 and the Go YAML reader behind kubectl, Argo CD and the API server's
+clients read as booleans, and PyYAML reads as strings: written quoted, validated as booleans."""
+
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 """An environment variable name, as shells and compose interpolation read one."""
 IMAGE_TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")

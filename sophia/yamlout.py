@@ -3,7 +3,8 @@
 PyYAML spends most of a synth in its Python-level representer, even with the C emitter. Manifests
 are JSON-shaped data, so this writer emits them directly: block mappings with sorted keys,
 block sequences in PyYAML's indentless style, a string plain when YAML would read it back as the
-same string and double-quoted (JSON escaping, which YAML accepts) otherwise, multi-line strings as
+same string -- to PyYAML and to the Go YAML reader of kubectl and Argo CD, which reads `y` and `n`
+as booleans -- and double-quoted (JSON escaping, which YAML accepts) otherwise, multi-line strings as
 literal blocks, floats as YAML 1.1 spells them. `tests/test_yamlout.py` checks that every output
 reads back to its input, value and type.
 """
@@ -20,6 +21,8 @@ from typing import Any
 import yaml
 from yaml.resolver import Resolver
 
+from sophia.values import ONE_LETTER_BOOLEANS
+
 _PLAIN = re.compile(r"[A-Za-z/][A-Za-z0-9_./@:+=-]*\Z")  # \Z: `$` would let a trailing newline through
 _RAW_UNSAFE = re.compile("[\x85\u2028\u2029\ufeff]|[^\t\n\r\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 """Characters JSON leaves raw that YAML reads as a line break, or refuses, inside a quoted string."""
@@ -33,6 +36,7 @@ def scalar(value: str) -> str:
     if (
         _PLAIN.match(value)
         and not value.endswith(":")
+        and value not in ONE_LETTER_BOOLEANS
         and _RESOLVER.resolve(yaml.ScalarNode, value, (True, False)) == _STR
     ):
         return value

@@ -15,7 +15,7 @@ from sophia.model.yamlsafe import YamlProblem
 from sophia.validate import documents
 
 TOKENS = [
-    "a", "b c", "on", "Off", "yes", "NO", "~", "null", "", "0", "007", "0o7", "0x1F", "1_000", "1:20", "3.5",
+    "a", "b c", "on", "Off", "yes", "NO", "y", "N", "'n'", "~", "null", "", "0", "007", "0o7", "0x1F", "1_000", "1:20", "3.5",
     ".inf", "-.NaN", "1e3", "+12", "2001-12-14", "2001-12-14t21:59:43.10-05:00", "true", "<<", "=", "'q'", '"d\\n"',
     "!!str 5", "!!int 7", "!!binary aGk=", "!!float 1", "!!null ''", "!!bool yes", "!local x", "!!set {a, b}",
     "!!omap [a: 1]", "!!map {a: 1}", "!!seq [1]", "[]", "{}", "*nope", "&x 1", "a: b", "- x", "#c", "|\n  lit",

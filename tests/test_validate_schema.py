@@ -76,6 +76,8 @@ BROKEN_BUILTIN = [
     ),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {a: '1'}\ndata: {b: '2'}\n", [("", "duplicate key 'data'")]),
     ("kind: ConfigMap\nmetadata: {name: c}\n", [("apiVersion", "missing apiVersion")]),
+    # kubectl and Argo CD read YAML 1.1: a plain `y` is a boolean, which a ConfigMap cannot hold ('n' quoted is a string)
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {A: y, B: 'n'}\n", [("data.A", "expected string, got boolean True")]),
     ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, lables: {a: b}}\n", [("metadata.lables", 'unknown field "lables"')]),
     (
         DEPLOYMENT.replace("image: api:1.0", "image: api:1.0\n          imagee: x\n          ports: [{containerPort: '80'}]"),
@@ -91,7 +93,7 @@ BROKEN_BUILTIN = [
     ("text", "expected"),
     BROKEN_BUILTIN,
     ids=["unknown-field", "wrong-type", "missing-selector", "unknown-kind", "duplicate-key", "no-apiVersion",
-         "metadata-typo", "every-error-reported"],
+         "yaml-1.1-boolean", "metadata-typo", "every-error-reported"],
 )
 def test_broken_builtin_manifests_are_caught(tmp_path: Path, text: str, expected: list[tuple[str, str]]) -> None:
     report = validate_paths([_write(tmp_path, text)], OWN)
@@ -125,7 +127,7 @@ OWN_CRD_CASES = [
     ("spec: {size: 3, since: yesterday}", [("spec.since", '"yesterday" is not a "k8s-date-time"' + OF)]),
     ("spec: {size: 3, certificate: 'not base64!'}", [("spec.certificate", '"not base64!" is not a "k8s-byte"' + OF)]),
     ("spec: {size: 3, ports: [{name: a, number: 1}, {name: a, number: 2}]}", [("spec.ports[1]", 'Duplicate value: {"name":\'a\'}' + OF)]),
-    ("spec: {size: 3, tags: [x, y, x]}", [("spec.tags[2]", "Duplicate value: 'x'" + OF)]),
+    ("spec: {size: 3, tags: [x, z, x]}", [("spec.tags[2]", "Duplicate value: 'x'" + OF)]),
     ("spec: {size: 3, template: {apiVersion: v1, kind: ConfigMap, metadata: {name: c}, data: {a: b}}}", []),
     ("spec: {size: 3, template: {metadata: {name: c}}}",
      [("spec.template", 'missing required field "apiVersion"' + OF), ("spec.template", 'missing required field "kind"' + OF)]),

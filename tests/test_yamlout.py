@@ -11,6 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sophia.validate.documents import _fast_values
 from sophia.yamlout import dump, scalar
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,12 +20,12 @@ _text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | 
 # every float: st.floats() draws huge, tiny, subnormal, negative zero, inf and nan; the list makes sure of them
 _floats = st.floats() | st.sampled_from([1e16, 1e-07, -1e22, 5e-324, 1.7976931348623157e308, -0.0, math.inf, -math.inf, math.nan])
 _leaf = st.none() | st.booleans() | st.integers() | _floats | _text | st.sampled_from(
-    ["yes", "No", "on", "null", "~", "1.0", "0x1F", "1:20", ".5", ".inf", "2025-07-09", "- a", "a: b", "#c", "&x", "*x", "!t",
+    ["yes", "No", "on", "y", "N", "null", "~", "1.0", "0x1F", "1:20", ".5", ".inf", "2025-07-09", "- a", "a: b", "#c", "&x", "*x", "!t",
      "foo:", "http://a:1/b", "multi\nline\n", "trailing \nspace", "x\n\n", " lead", "", "@", "%", "`",
      # YAML line breaks and characters YAML refuses raw, which JSON escaping leaves raw
      "\u2028", "a\x85b", "l1\nl2\u2029\n", "\ufeffx", "\ufffe", "tab\there", "\tleading tab\nline\n"])
 _keys = st.text(st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]), min_size=0, max_size=12) | st.sampled_from(
-    ["app.kubernetes.io/name", "on", "yes", "1", "null", "a: b", "\u2028", "k\x85", "key\n"])
+    ["app.kubernetes.io/name", "on", "yes", "y", "n", "1", "null", "a: b", "\u2028", "k\x85", "key\n"])
 _values = st.recursive(_leaf, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(_keys, inner, max_size=4), max_leaves=20)
 
 
@@ -49,7 +50,8 @@ def test_any_json_shaped_document_reads_back_unchanged(doc: dict[str, Any]) -> N
     text = dump(doc)
     expected = doc or None  # an empty mapping writes nothing, which reads back as null
     assert _same(yaml.safe_load(text), expected), text
-    assert _same(yaml.load(text, Loader=yaml.CSafeLoader), expected), text  # libyaml, as `sophia validate` reads
+    assert _same(yaml.load(text, Loader=yaml.CSafeLoader), expected), text  # libyaml
+    assert _same((_fast_values(text) or [None])[0], expected), text  # as `sophia validate` (and kubectl) read it
 
 
 @pytest.mark.parametrize(
@@ -63,10 +65,11 @@ def test_floats_are_written_as_yaml_1_1_floats(value: float, text: str) -> None:
     assert _same(yaml.safe_load(dump({"k": value}))["k"], value)
 
 
-@pytest.mark.parametrize("text", ["yes", "no", "on", "off", "true", "null", "~", "1", "1.5", "0o7", "2025-07-09", "1:20", ".inf",
+@pytest.mark.parametrize("text", ["yes", "no", "on", "off", "true", "y", "Y", "n", "N", "null", "~", "1", "1.5", "0o7", "2025-07-09", "1:20", ".inf",
                                   "foo:", "a: b", "# c", "-x", "", " x", "x ", "@x", "`x"])
 def test_strings_that_would_change_type_are_quoted(text: str) -> None:
     assert yaml.safe_load(f"k: {scalar(text)}")["k"] == text
+    assert _fast_values(f"k: {scalar(text)}")[0]["k"] == text  # kubectl's YAML 1.1 reads a plain `y` as true
 
 
 def test_every_committed_manifest_round_trips() -> None:

@@ -22,6 +22,8 @@ import yaml
 from yaml.constructor import ConstructorError, SafeConstructor
 from yaml.resolver import Resolver
 
+from sophia.values import ONE_LETTER_BOOLEANS
+
 MAX_FILE_BYTES = 2 * 1024 * 1024
 """Largest environment file accepted (2 MiB, about 60,000 lines of ordinary YAML)."""
 
@@ -82,6 +84,8 @@ class Document:
 class _Scalars(SafeConstructor):  # type: ignore[misc]  # PyYAML ships no type information
     """Turns a resolved scalar into its core-schema Python value (timestamps stay strings)."""
 
+    bool_values = {**SafeConstructor.bool_values, **{k.lower(): v for k, v in ONE_LETTER_BOOLEANS.items()}}
+
     def value(self, tag: str, text: str, line: int) -> Any:
         if tag == "tag:yaml.org,2002:str" or tag == "tag:yaml.org,2002:timestamp":
             return text
@@ -122,17 +126,24 @@ class _Frame:
         self.explicit: set[str] = set()
 
 
-def _tag_of(event: Any, kind: type) -> str:
+def _tag_of(event: Any, kind: type, kubectl_booleans: bool = False) -> str:
     tag = event.tag
     if tag is None or tag == "!":
         if kind is yaml.ScalarNode:
+            if kubectl_booleans and event.implicit[0] and event.value in ONE_LETTER_BOOLEANS:
+                return "tag:yaml.org,2002:bool"
             return str(_RESOLVER.resolve(yaml.ScalarNode, event.value, event.implicit))
         return "tag:yaml.org,2002:map" if kind is yaml.MappingNode else "tag:yaml.org,2002:seq"
     return str(tag)
 
 
-def load_documents(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES) -> list[Document]:
-    """Parse every document of `text`; raise `YamlProblem` on the first thing we refuse."""
+def load_documents(
+    text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MAX_NODES, kubectl_booleans: bool = False
+) -> list[Document]:
+    """Parse every document of `text`; raise `YamlProblem` on the first thing we refuse.
+
+    `kubectl_booleans` reads plain `y`/`n` as booleans, as kubectl and Argo CD do (for manifests).
+    """
     docs: list[Document] = []
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int]] = {}
@@ -163,7 +174,7 @@ def load_documents(text: str, *, max_depth: int = MAX_DEPTH, max_nodes: int = MA
                     raise YamlProblem(f"tag {event.tag!r} is not allowed on a mapping key", line)
                 value = event.value  # keys keep their text: `on:` or `01:` stay strings
             elif isinstance(event, yaml.ScalarEvent):
-                tag = _tag_of(event, yaml.ScalarNode)
+                tag = _tag_of(event, yaml.ScalarNode, kubectl_booleans)
                 if tag not in _CORE_TAGS:
                     raise YamlProblem(f"tag {event.tag!r} is not allowed (only plain YAML values are read)", line)
                 value = _SCALARS.value(tag, event.value, line or 0)

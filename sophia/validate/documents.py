@@ -14,6 +14,7 @@ used where it matters:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 import yaml
 
 from sophia.model.yamlsafe import YamlProblem, load_documents, load_text
-from sophia.values import FieldPath
+from sophia.values import ONE_LETTER_BOOLEANS, FieldPath
 
 from .report import Finding, with_line
 from .settings import MAX_FILE_BYTES, YAML_SUFFIXES
@@ -101,8 +102,11 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _MERGE = "tag:yaml.org,2002:merge"
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_BOOL = "tag:yaml.org,2002:bool"
+_ONE_LETTER_BOOLEAN = re.compile(r"^(?:y|Y|n|N)$")
 _IMPLICIT = {
     first: [(tag, rx) for tag, rx in resolvers if tag != _TIMESTAMP]
+    + ([(_BOOL, _ONE_LETTER_BOOLEAN)] if first in ONE_LETTER_BOOLEANS else [])
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 _WILDCARD = tuple(_IMPLICIT.get(None, ()))  # None is PyYAML's "any first character"
@@ -110,13 +114,15 @@ _BY_FIRST = {first: tuple(resolvers) + _WILDCARD for first, resolvers in _IMPLIC
 
 
 class _FastLoader(_Loader):  # type: ignore[misc]  # libyaml's loader class is untyped
-    """libyaml parsing; keys keep their text, timestamps stay strings, duplicate keys raise.
+    """libyaml parsing; keys keep their text, timestamps stay strings, plain `y`/`n` are booleans
+    (as kubectl and Argo CD read them), duplicate keys raise.
 
     `resolve` is PyYAML's implicit resolution for a loader without path resolvers, with each
     first character's candidate list built once (libyaml calls it for every node).
     """
 
     yaml_implicit_resolvers = _IMPLICIT
+    bool_values = {**yaml.constructor.SafeConstructor.bool_values, "y": True, "n": False}
     yaml_constructors = {**_Loader.yaml_constructors, _TIMESTAMP: lambda _loader, node: node.value}
 
     def resolve(self, kind: type, value: str, implicit: tuple[bool, bool]) -> str:
@@ -304,7 +310,7 @@ def read_file(file: Path) -> tuple[list[Resource], Finding | None]:
 
 def _parse(text: str) -> list[Any]:
     if "&" in text or (_depth_bound(text) > MAX_FAST_DEPTH and _too_deep(text)):
-        return [doc.data for doc in load_documents(text)]
+        return [doc.data for doc in load_documents(text, kubectl_booleans=True)]
     try:
         return _fast_values(text)
     except _DuplicateKey as exc:
@@ -322,7 +328,7 @@ def _parse(text: str) -> list[Any]:
 
 def _raise_precise(text: str) -> None:
     """Let the hardened reader word the problem when it sees it too."""
-    load_documents(text)
+    load_documents(text, kubectl_booleans=True)
 
 
 def _file_problem(file: str, message: str, line: int | None = None) -> Finding:
@@ -356,6 +362,6 @@ def locate(findings: Iterable[Finding]) -> list[Finding]:
 
 def _documents_with_lines(file: str) -> list[Any] | None:
     try:
-        return list(load_documents(load_text(Path(file).read_bytes(), max_bytes=MAX_FILE_BYTES)))
+        return list(load_documents(load_text(Path(file).read_bytes(), max_bytes=MAX_FILE_BYTES), kubectl_booleans=True))
     except (OSError, YamlProblem):
         return None

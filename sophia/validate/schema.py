@@ -131,7 +131,10 @@ def _errors(resource: Resource, data: Any, validator: jsonschema_rs.Validator) -
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Required):
             yield resource.finding(path, RULE, f'missing required field "{kind.property}"')
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Type):
-            yield resource.finding(path, RULE, _type_message(kind.types, error.instance))
+            hint = ""
+            if "string" in str(kind.types) and isinstance(error.instance, (bool, int, float)):
+                hint = "quote it: kubectl and Argo CD read a plain yes/no/on/off/y/n/true/false as a boolean, digits as a number"
+            yield resource.finding(path, RULE, _type_message(kind.types, error.instance), hint)
         elif isinstance(kind, jsonschema_rs.ValidationErrorKind.Enum):
             options = ", ".join(repr(o) for o in kind.options)
             yield resource.finding(path, RULE, f"{error.instance!r} is not one of {options}")
