@@ -366,7 +366,9 @@ def _argocd(env_scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[s
     base = spec.source.path.rstrip("/")
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": spec.source.repo_url,
-        "revision": spec.promotion.revision if spec.promotion else spec.source.target_revision,
+        # a promoted environment, root included, tracks its deploy branch: what it runs is dist/ at that
+        # branch, self-consistent, and a merge to main changes nothing there until it is promoted
+        "revision": spec.promotion.deploy_branch(env.name) if spec.promotion else spec.source.target_revision,
         "cluster": env.cluster.metadata.name,
     }
     for app in apps:
@@ -387,7 +389,7 @@ def _argocd(env_scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[s
             wave=min(waves.values(), default=0) - 1,
         ))
     ArgoApplication(scope, "root", folder=folder, props=ArgoApplicationProps(
-        **{**common, "revision": spec.source.target_revision},  # the branch: promotions reach the cluster through it
+        **common,
         name=f"{env.name}-root",
         component="argocd-root",
         path=f"{base}/{env.name}/{ARGOCD_FOLDER}",

@@ -37,6 +37,7 @@ _LAZY = {
     "release": "sophia.promote.command:release",
     "promote": "sophia.promote.command:promote",
     "rollback": "sophia.promote.command:rollback",
+    "deploy-branches": "sophia.promote.command:deploy_branches",
 }
 """Commands in their own packages, imported only when run (start-up time is part of every synth)."""
 

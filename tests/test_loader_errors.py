@@ -265,3 +265,16 @@ def test_duplicate_service_definition_across_environments_files(tmp_path: Path) 
 def test_the_fixture_itself_loads() -> None:
     platform = load(BASIC)
     assert sorted(platform.environments["staging"].services) == ["api", "db", "inference", "nightly-report", "queue-worker"]
+
+
+@pytest.mark.parametrize(("branch", "expected"), [
+    ("main", "spec.promotion.branch: deploy branch 'main' is already followed by environment 'development'"),
+    ("deploy/../main", "spec.promotion.branch: String should match pattern"),
+])
+def test_a_promoted_environment_needs_a_deploy_branch_of_its_own(tmp_path: Path, branch: str, expected: str) -> None:
+    root = tmp_path / "environments"
+    shutil.copytree(REPO / "environments", root)
+    _edit(root, "production.yaml", "    from: development\n", f"    from: development\n    branch: {branch}\n")
+    line = (root / "production.yaml").read_text().splitlines().index(f"    branch: {branch}") + 1
+    rendered = _errors(root)
+    assert f"environments/production.yaml:{line}: {expected}" in rendered, rendered

@@ -90,37 +90,118 @@ def test_a_change_that_does_not_compile_is_put_back(repo: Path) -> None:
     assert _changed(repo) == set()
 
 
+def _run_promote_workflow(repo: Path) -> None:
+    """What .github/workflows/promote.yml does after a merge: each deploy branch to its promoted commit of main."""
+    listed = _sophia(repo, "deploy-branches")
+    assert listed.returncode == 0, listed.stderr
+    for line in listed.stdout.splitlines():
+        branch, revision, _ = line.split()
+        _git(repo, "merge-base", "--is-ancestor", revision, "origin/main")
+        _git(repo, "push", "-q", "--force", "origin", f"{revision}:refs/heads/{branch}")
+
+
+def _merge(repo: Path, message: str) -> str:
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", message)
+    _git(repo, "push", "-q", "origin", "main")
+    _run_promote_workflow(repo)
+    return _git(repo, "rev-parse", "HEAD")
+
+
+def _production_runs(repo: Path) -> dict[str, str]:
+    """dist/production as production's Argo CD reads it: every file at the tip of its deploy branch."""
+    files = _git(repo, "ls-tree", "-r", "--name-only", "origin/deploy/production", "--", "dist/production").split()
+    return {f: _git(repo, "show", f"origin/deploy/production:{f}") for f in files}
+
+
 def test_config_reaches_development_first_then_production_by_promotion_and_back(repo: Path) -> None:
     production = repo / "environments/production.yaml"
     revision = yaml.safe_load(production.read_text())["spec"]["promotion"]["revision"]
+    _run_promote_workflow(repo)
+    before = _production_runs(repo)
+    assert _git(repo, "rev-parse", "origin/deploy/production") == revision
+
+    # every Application of production, its root included, tracks the deploy branch
+    apps = [yaml.safe_load(p.read_text()) for p in (repo / "dist/production/argocd").glob("Application-*.yaml")]
+    assert {a["spec"]["source"]["targetRevision"] for a in apps} == {"deploy/production"}
+    assert any(a["metadata"]["name"] == "production-root" for a in apps)
+
+    # a merged change of the catalogue: a setting, and an application's services moved to another one
     catalog = repo / "environments/catalog.yaml"
     text = catalog.read_text()
-    assert "LOG_LEVEL: info" in text
-    catalog.write_text(text.replace("LOG_LEVEL: info", "LOG_LEVEL: debug", 1))
+    assert "LOG_LEVEL: info" in text and "application: automation" in text
+    catalog.write_text(text.replace("LOG_LEVEL: info", "LOG_LEVEL: debug", 1).replace("application: automation", "application: data"))
     assert _sophia(repo, "synth").returncode == 0
-    _git(repo, "commit", "-qam", "catalogue: debug logs")
-    _git(repo, "push", "-q", "origin", "main")
-    merged = _git(repo, "rev-parse", "HEAD")
-
-    apps = [yaml.safe_load(p.read_text()) for p in (repo / "dist/production/argocd").glob("Application-*.yaml")]
-    assert {a["spec"]["source"]["targetRevision"] for a in apps if not a["metadata"]["name"].endswith("-root")} == {revision}
-    assert {a["spec"]["source"]["targetRevision"] for a in apps if a["metadata"]["name"].endswith("-root")} == {"main"}
+    assert not (repo / "dist/production/argocd/Application-production-automation.yaml").exists()
+    merged = _merge(repo, "catalogue: debug logs, automation joins data")
+    assert _production_runs(repo) == before, "production's Applications, project and manifests are untouched by a merge"
     pending = _sophia(repo, "diff", "--pending", "production", "--no-color")
     assert pending.returncode == 1, pending.stderr
     assert "LOG_LEVEL" in pending.stdout and "debug" in pending.stdout
+    assert any("production-automation" in line and "prune" in line for line in pending.stdout.splitlines()), \
+        "the Application that goes is pending too"
 
     promoted = _sophia(repo, "promote", "development", "production")
     assert promoted.returncode == 0, promoted.stderr
     assert f"production: {revision[:12]} -> {merged[:12]}" in promoted.stdout
+    assert "deploy/production" in promoted.stdout, "it says how the promotion reaches the cluster"
     spec = yaml.safe_load(production.read_text())["spec"]["promotion"]
     assert (spec["revision"], spec["history"][0]) == (merged, revision)
-    assert _changed(repo) == {"environments/production.yaml", "dist/production/SUMMARY.md"} | {
-        f"dist/production/argocd/{p.name}" for p in (repo / "dist/production/argocd").glob("Application-*.yaml")
-        if not p.name.endswith("-root.yaml")}
+    assert _changed(repo) == {"environments/production.yaml", "dist/production/SUMMARY.md"}, "a one-line promotion"
     assert "# Production runs what development tested" in production.read_text(), "comments kept"
+    _merge(repo, "promote development to production")
+    runs = _production_runs(repo)
+    assert "dist/production/argocd/Application-production-automation.yaml" not in runs
+    assert any("LOG_LEVEL: debug" in text for text in runs.values())
 
     back = _sophia(repo, "rollback", "production")
     assert back.returncode == 0, back.stderr
     assert f"production: {merged[:12]} -> {revision[:12]}" in back.stdout
     assert yaml.safe_load(production.read_text())["spec"]["promotion"] == {"from": "development", "revision": revision}
-    assert _changed(repo) == set(), "rolling back the promotion gives the files as they were"
+    _merge(repo, "roll production back")
+    assert _production_runs(repo) == before
+
+
+def test_a_tag_counts_as_tested_only_once_merged_to_the_branch_its_environment_follows(repo: Path) -> None:
+    assert _sophia(repo, "release", "set", "chat", "7.7.7", "--env", "development").returncode == 0
+    refused = _sophia(repo, "release", "set", "chat", "7.7.7", "--env", "production")
+    assert refused.returncode == 1 and "development never ran chat 7.7.7" in refused.stderr, "a working-tree edit ran nowhere"
+    _git(repo, "switch", "-q", "-c", "feature")
+    _git(repo, "commit", "-qam", "chat 7.7.7, on a branch")
+    refused = _sophia(repo, "promote", "development", "production", "chat")
+    assert refused.returncode == 1 and "never ran it (not on main)" in refused.stderr, "an unmerged branch ran nowhere"
+    _git(repo, "switch", "-q", "main")
+    _git(repo, "merge", "-q", "feature")
+    _git(repo, "push", "-q", "origin", "main")
+    done = _sophia(repo, "promote", "development", "production", "chat")
+    assert done.returncode == 0, done.stderr
+    assert "reaches it with the next `sophia promote development production`" in done.stdout
+
+
+def test_a_shallow_clone_is_told_to_fetch_the_history(repo: Path, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    _git(tmp_path, "clone", "-q", "--depth", "1", "--branch", "main", f"file://{tmp_path / 'origin.git'}", str(shallow))
+    refused = _sophia(shallow, "release", "set", "chat", "9.9.9", "--env", "production")
+    assert refused.returncode == 1
+    assert "history is shallow" in refused.stderr and "fetch-depth: 0" in refused.stderr
+
+
+def test_a_commit_from_before_deploy_branches_cannot_be_promoted_or_rolled_back_to(repo: Path) -> None:
+    """At such a commit production's root Application followed main: running it would hand production back to main."""
+    root = repo / "dist/production/argocd/Application-production-root.yaml"
+    text = root.read_text()
+    root.write_text(text.replace("targetRevision: deploy/production", "targetRevision: main"))
+    old = _merge(repo, "a dist/ as it was before deploy branches")
+    root.write_text(text)
+    _merge(repo, "deploy branches")
+    refused = _sophia(repo, "promote", "development", "production", "--revision", old)
+    assert refused.returncode == 1
+    assert "root Application tracks 'main', not its deploy branch 'deploy/production'" in refused.stderr
+    production = repo / "environments/production.yaml"
+    spec = yaml.safe_load(production.read_text())["spec"]["promotion"]
+    production.write_text(production.read_text().replace(f"revision: {spec['revision']}",
+                                                         f"revision: {spec['revision']}\n    history: [{old}]"))
+    _merge(repo, "history with a pre-branch revision")
+    refused = _sophia(repo, "rollback", "production")
+    assert refused.returncode == 1 and "predates deploy branches" in refused.stderr
+    assert _changed(repo) == set()

@@ -54,7 +54,8 @@ def test_no_input_comes_from_a_moving_branch() -> None:
 
 @pytest.mark.parametrize("workflow", WORKFLOWS, ids=[w.name for w in WORKFLOWS])
 def test_zizmor_finds_nothing(workflow: Path) -> None:
-    run = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", str(workflow)],
+    """Not even the pedantic persona's findings (unexplained permissions, unnamed jobs, no concurrency limit)."""
+    run = subprocess.run([str(BIN / "zizmor"), "--offline", "--no-progress", "--persona=pedantic", str(workflow)],
                          capture_output=True, text=True, timeout=120, check=False)
     assert run.returncode == 0, run.stdout + run.stderr
     assert "No findings to report" in run.stdout + run.stderr
@@ -70,3 +71,19 @@ def test_workflow_matches_the_github_workflow_schema(workflow: Path) -> None:
 def test_pre_commit_runs_synth_and_validate() -> None:
     hooks = [h["id"] for repo in yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())["repos"] for h in repo["hooks"]]
     assert {"sophia-synth", "sophia-validate"} <= set(hooks)
+
+
+def test_the_promote_workflow_moves_each_deploy_branch_to_a_commit_of_main_only() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/promote.yml").read_text())
+    assert workflow[True]["push"] == {"branches": ["main"], "paths": ["environments/*.yaml"]}  # PyYAML reads `on` as True
+    steps = workflow["jobs"]["deploy-branches"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0, "ancestry needs the whole history"
+    script = steps[-1]["run"]
+    assert "sophia deploy-branches" in script
+    assert script.index("git merge-base --is-ancestor") < script.index("git push --force")
+
+
+def test_the_release_workflow_reads_the_whole_history() -> None:
+    """`sophia release set` refuses a tag the source environment never ran, read from main's history."""
+    steps = yaml.safe_load((ROOT / ".github/workflows/release.yml").read_text())["jobs"]["release"]["steps"]
+    assert steps[0]["with"]["fetch-depth"] == 0

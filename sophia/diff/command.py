@@ -29,9 +29,9 @@ def run_diff(environments: Path, repo: Path, against: str, dist: Path, envs: tup
 def run_pending(environments: Path, repo: Path, dist: Path, envs: tuple[str, ...] = ()) -> DiffReport:
     """For each promoted environment: main's output beyond the revision its applications sync.
 
-    An environment with `spec.promotion` runs dist/<env>/<application>/ as of `promotion.revision`;
-    what a synth of the working tree gives for those folders is waiting for `sophia promote`. Its
-    argocd/ folder is left out: the root Application reads it from the branch, so it is live.
+    An environment with `spec.promotion` runs dist/<env>/ as of `promotion.revision` (its deploy
+    branch), its Applications included; what a synth of the working tree gives for it beyond that
+    is waiting for `sophia promote`.
     """
     from sophia.model.loader import load
     from sophia.pipeline import compile_platform
@@ -53,12 +53,10 @@ def run_pending(environments: Path, repo: Path, dist: Path, envs: tuple[str, ...
         old.update({p: t for p, t in read_dist(rev).items() if p.startswith(f"{name}/")})
         labels.append(f"{name} at {revision[:12]}")
 
-    live = tuple(f"{name}/argocd/" for name in promoted)
+    def promoted_envs(files: dict[str, str]) -> dict[str, str]:
+        return {p: t for p, t in files.items() if p.split("/", 1)[0] in promoted}
 
-    def applications(files: dict[str, str]) -> dict[str, str]:
-        return {p: t for p, t in files.items() if p.split("/", 1)[0] in promoted and not p.startswith(live)}
-
-    return compare(applications(old), applications(new), environments=tuple(sorted(promoted)),
+    return compare(promoted_envs(old), promoted_envs(new), environments=tuple(sorted(promoted)),
                    old_label="promoted (" + ", ".join(labels) + ")", new_label="pending on the working tree",
                    old_prefix="promoted:" + str(dist) + "/", new_prefix=f"{dist}/")
 

@@ -221,7 +221,11 @@ def _main_container_name(cat_src: Source, name: str, spec: m.ServiceSpec, col: C
 
 
 def _check_promotions(environments: dict[str, tuple[Source, Any]], col: Collector) -> None:
-    """An environment is promoted from another environment that exists."""
+    """An environment is promoted from another environment that exists, through a branch of its own."""
+    branches: dict[str, str] = {}
+    for name, (_src, env) in sorted(environments.items()):
+        if env.spec.promotion is None:
+            branches.setdefault(env.spec.source.target_revision, name)
     for name, (src, env) in sorted(environments.items()):
         promotion = env.spec.promotion
         if promotion is None:
@@ -232,3 +236,10 @@ def _check_promotions(environments: dict[str, tuple[Source, Any]], col: Collecto
         elif promotion.from_ not in environments:
             col.add(src.file, src.doc.line_of(path), path, f"environment {promotion.from_!r} is not defined",
                     defined_names("environments", {n: None for n in environments if n != name}))
+        branch = promotion.deploy_branch(name)
+        where = ("spec", "promotion", "branch") if promotion.branch else ("spec", "promotion")
+        if branch in branches:
+            col.add(src.file, src.doc.line_of(where), where,
+                    f"deploy branch {branch!r} is already followed by environment {branches[branch]!r}: "
+                    "a promoted environment needs a branch of its own, which only the promote workflow moves")
+        branches.setdefault(branch, name)

@@ -17,9 +17,10 @@ import click
 import yaml
 
 from sophia.errors import SophiaError
+from sophia.model.kinds.environment import Promotion
 
 from .edit import editing, image_of, promote_revision, roll_back, set_image
-from .history import PromotionError, revision_of, tags_ran
+from .history import PromotionError, revision_of, tags_ran, tracked_at
 
 _ENVIRONMENTS = click.option("--environments", type=click.Path(path_type=Path), default=Path("environments"),
                              show_default=True, help="Folder of environment definitions.")
@@ -64,6 +65,32 @@ class Definitions:
             raise PromotionError(f"environment {env!r} runs release {release!r}, which is not defined")
         return self.releases[release]
 
+    def branch_of(self, env: str) -> str:
+        """The branch `env` follows (a promoted environment follows its deploy branch)."""
+        spec = self.environment(env)[1].get("spec") or {}
+        promotion = spec.get("promotion")
+        if isinstance(promotion, dict):
+            return Promotion.model_validate(promotion).deploy_branch(env)
+        return str((spec.get("source") or {}).get("targetRevision") or "main")
+
+    def root_application(self, env: str) -> str:
+        """The file of `env`'s root Application, from the top of the repository Argo CD reads."""
+        source = (self.environment(env)[1].get("spec") or {}).get("source") or {}
+        return f"{str(source.get('path') or 'dist').rstrip('/')}/{env}/argocd/Application-{env}-root.yaml"
+
+    def check_runnable(self, repo: Path, env: str, commit: str) -> None:
+        """`commit` can be run through `env`'s deploy branch: its dist/ holds the environment, every
+        Application tracking that branch (a commit from before the branch, whose root followed
+        main, would hand the environment back to main)."""
+        branch = self.branch_of(env)
+        root = self.root_application(env)
+        tracked = tracked_at(repo, commit, root)
+        if tracked is None:
+            raise PromotionError(f"{commit[:12]} has no {root}: it holds no {env} to run")
+        if tracked != branch:
+            raise PromotionError(f"at {commit[:12]}, {env}'s root Application tracks {tracked!r}, not its deploy "
+                                 f"branch {branch!r}: that commit predates deploy branches and cannot be run from one")
+
     def source_of(self, env: str) -> str | None:
         """The environment `env` is promoted from, if any."""
         promotion = (self.environment(env)[1].get("spec") or {}).get("promotion")
@@ -96,6 +123,15 @@ def apply(edits: list[tuple[Path, Callable[[Any], object]]], environments: Path,
     click.echo(render_text(report, color=sys.stdout.isatty()))
 
 
+def _reaches(definitions: Definitions, env: str, source: str | None) -> list[str]:
+    """What to tell about when an edit of `env`'s Release takes effect."""
+    if definitions.source_of(env) is None:
+        return []
+    return [f"{env} runs dist/ as of its promoted revision (branch {definitions.branch_of(env)}): this change reaches "
+            f"it with the next `sophia promote {source or definitions.source_of(env)} {env}` after it is merged, "
+            f"together with whatever else is pending (`sophia diff --pending {env}`)."]
+
+
 def _fail(exc: PromotionError) -> None:
     click.echo(f"error: {exc}", err=True)
     sys.exit(1)
@@ -106,12 +142,14 @@ def _check_tested(definitions: Definitions, env: str, service: str, tag: str, fo
     source = definitions.source_of(env)
     if source is None:
         return ""
-    ran = tags_ran(definitions.release_file(source), service)
+    branch = definitions.branch_of(source)
+    ran = tags_ran(definitions.release_file(source), service, branch)
     if tag in ran:
         return ""
     if not force:
-        raise PromotionError(f"{source} never ran {service} {tag} (it ran: {', '.join(sorted(ran)) or 'nothing'}); "
-                             f"{env} runs what {source} tested. To pin it anyway: --force --reason '<why>'")
+        raise PromotionError(f"{source} never ran {service} {tag} (it ran: {', '.join(sorted(ran)) or 'nothing'}, "
+                             f"as merged to {branch}); {env} runs what {source} tested. "
+                             "To pin it anyway: --force --reason '<why>'")
     if len((reason or "").strip()) < 10:
         raise PromotionError("--force needs --reason '<why>' (at least 10 characters): it is written beside the tag")
     return f"forced: {reason.strip()} (not run in {source})"
@@ -140,6 +178,8 @@ def release_set(service: str, tag: str, env: str, force: bool, reason: str, envi
         _fail(exc)
         return
     apply([(release_file, lambda doc: set_image(doc, service, tag, note))], environments, out)
+    for line in _reaches(definitions, env, None):
+        click.echo(line)
 
 
 @click.command("promote")
@@ -166,6 +206,12 @@ def promote(source: str, target: str, services: tuple[str, ...], revision: str |
             missing = sorted(s for s, t in tags.items() if t is None)
             if missing:
                 raise PromotionError(f"{source}'s Release pins no tag for {', '.join(missing)}")
+            branch = definitions.branch_of(source)
+            for service, tag in tags.items():
+                if tag not in tags_ran(definitions.release_file(source), service, branch):
+                    raise PromotionError(f"{source} has {service} {tag} in its Release but never ran it (not on "
+                                         f"{branch}): merge it first, or pin it with `sophia release set {service} "
+                                         f"{tag} --env {target} --force --reason '<why>'`")
 
             def copy(doc: Any) -> None:
                 for service, tag in tags.items():
@@ -173,22 +219,27 @@ def promote(source: str, target: str, services: tuple[str, ...], revision: str |
                     set_image(doc, service, tag)
 
             edits.append((definitions.release_file(target), copy))
+            notes = _reaches(definitions, target, source)
         else:
             path, _ = definitions.environment(target)
             if definitions.source_of(target) != source:
                 raise PromotionError(f"{target} is not promoted from {source} (set spec.promotion.from in {path})")
-            branch = str(definitions.environment(source)[1]["spec"]["source"]["targetRevision"])
-            commit = revision_of(environments, revision or branch)
+            commit = revision_of(environments, revision or definitions.branch_of(source))
+            definitions.check_runnable(environments, target, commit)
 
             def move(doc: Any) -> None:
                 old = promote_revision(doc, commit)
                 click.echo(f"{target}: already runs {commit[:12]}" if old == commit else f"{target}: {old[:12]} -> {commit[:12]}")
 
             edits.append((path, move))
+            notes = [f"{target} runs this revision once the change is merged: the promote workflow then moves its "
+                     f"deploy branch {definitions.branch_of(target)} there."]
     except PromotionError as exc:
         _fail(exc)
         return
     apply(edits, environments, out)
+    for note in notes:
+        click.echo(note)
 
 
 @click.command("rollback")
@@ -198,11 +249,14 @@ def promote(source: str, target: str, services: tuple[str, ...], revision: str |
 def rollback(env: str, environments: Path, out: Path) -> None:
     """Point ENV's applications back at the revision promoted before the current one."""
     try:
-        path, data = Definitions.read(environments).environment(env)
+        definitions = Definitions.read(environments)
+        path, data = definitions.environment(env)
         if not (data.get("spec") or {}).get("promotion"):
             raise PromotionError(f"{env} is not promoted from another environment: it follows its branch")
-        if not data["spec"]["promotion"].get("history"):
+        history = data["spec"]["promotion"].get("history")
+        if not history:
             raise PromotionError(f"{env} has no earlier promoted revision to go back to")
+        definitions.check_runnable(environments, env, str(history[0]))
     except PromotionError as exc:
         _fail(exc)
         return
@@ -212,3 +266,20 @@ def rollback(env: str, environments: Path, out: Path) -> None:
         click.echo(f"{env}: {old[:12]} -> {new[:12]}")
 
     apply([(path, back)], environments, out)
+
+
+@click.command("deploy-branches")
+@_ENVIRONMENTS
+def deploy_branches(environments: Path) -> None:
+    """Print `BRANCH REVISION ENVIRONMENT` for every promoted environment: the commit each deploy
+    branch must point at. The promote workflow reads it and moves the branches."""
+    from sophia.model.loader import load
+
+    try:
+        platform = load(environments)
+    except SophiaError as exc:
+        click.echo(exc.render(), err=True)
+        sys.exit(exc.exit_code)
+    for name, env in sorted(platform.environments.items()):
+        if env.spec.promotion is not None:
+            click.echo(f"{env.spec.promotion.deploy_branch(name)} {env.spec.promotion.revision} {name}")

@@ -28,13 +28,18 @@ def _git(repo: Path, *args: str) -> str:
     return done.stdout
 
 
-def tags_ran(release_file: Path, service: str) -> set[str]:
-    """Every tag `service` had in `release_file`, now or in any of its last commits."""
+def tags_ran(release_file: Path, service: str, branch: str) -> set[str]:
+    """Every tag `service` had in `release_file` on `branch` (the remote's when there is one), the
+    branch the environment follows: what it synced, not what the working tree or another branch holds."""
     folder = release_file.resolve().parent
     top = Path(_git(folder, "rev-parse", "--show-toplevel").strip())
+    if _git(top, "rev-parse", "--is-shallow-repository").strip() == "true":
+        raise PromotionError("this clone's history is shallow, so the tags an environment ran cannot be read: "
+                             "git fetch --unshallow (in a workflow: actions/checkout with fetch-depth: 0)")
+    tip = revision_of(top, branch)
     relative = release_file.resolve().relative_to(top).as_posix()
-    texts = [release_file.read_text()]
-    for commit in _git(top, "log", f"--max-count={MAX_COMMITS}", "--format=%H", "--", relative).split():
+    texts = []
+    for commit in _git(top, "log", f"--max-count={MAX_COMMITS}", "--format=%H", tip, "--", relative).split():
         try:
             texts.append(_git(top, "show", f"{commit}:{relative}"))
         except PromotionError:
@@ -58,3 +63,18 @@ def revision_of(repo: Path, ref: str) -> str:
         except PromotionError:
             continue
     raise PromotionError(f"{ref!r} is not a branch or commit of {repo.resolve()}")
+
+
+def tracked_at(repo: Path, commit: str, application_file: str) -> str | None:
+    """The `targetRevision` an Application file holds at `commit` (a path from the top of the
+    repository), or None when the file does not exist there."""
+    top = Path(_git(repo, "rev-parse", "--show-toplevel").strip())
+    try:
+        text = _git(top, "show", f"{commit}:{application_file}")
+    except PromotionError:
+        return None
+    try:
+        data = yaml.safe_load(text)
+        return str(data["spec"]["source"]["targetRevision"])
+    except (yaml.YAMLError, KeyError, TypeError):
+        return None

@@ -114,20 +114,37 @@ CommitSha = Annotated[str, Field(pattern=r"^[0-9a-f]{40}$")]
 """A full git commit id: a revision that never moves."""
 
 
-class Promotion(Model):
-    """This environment runs what another one tested: its applications sync a promoted revision.
+DeployBranch = Annotated[str, Field(
+    pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*(/[A-Za-z0-9][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*)*$", max_length=200,
+)]
+"""A git branch name, kept to plain characters: components of letters, digits, `_`, `-` and single dots."""
 
-    The environment's root Application still follows `source.targetRevision` (the branch), so that
-    `sophia promote` and `sophia rollback`, which change the Applications, take effect; every other
-    Application syncs dist/ at `revision`. What main holds beyond it is pending (`sophia diff --pending`).
+
+class Promotion(Model):
+    """This environment runs what another one tested: every one of its Applications, its root included,
+    tracks the deploy branch, which the `promote` workflow sets to `revision` on every push to main.
+
+    So everything of the environment -- its Applications, AppProject, sync waves and manifests --
+    is dist/ as of `revision`: a change merged to main reaches it only when promoted. What main holds
+    beyond `revision` is pending (`sophia diff --pending`). `revision` and `history` are edited by
+    `sophia promote` and `sophia rollback` and reviewed like any change; the branch only follows them.
     """
 
     from_: Name = Field(alias="from", description="The environment whose tested revision and images this one takes.")
-    revision: CommitSha = Field(description="The commit whose dist/ this environment's applications sync.")
+    revision: CommitSha = Field(description="The commit whose dist/ this environment runs (its deploy branch points at it).")
     history: list[CommitSha] = Field(
         default_factory=list, max_length=20,
         description="Earlier promoted revisions, newest first (`sophia rollback` returns to the first).",
     )
+    branch: DeployBranch | None = Field(
+        default=None,
+        description="The branch this environment's Applications track, moved to `revision` by the promote "
+        "workflow (default: deploy/<environment>).",
+    )
+
+    def deploy_branch(self, environment: str) -> str:
+        """The branch the environment's Applications track."""
+        return self.branch or f"deploy/{environment}"
 
 
 class EnvironmentSpec(Model):
@@ -136,8 +153,8 @@ class EnvironmentSpec(Model):
     source: GitSource = Field(description="Where Argo CD reads dist/ from.")
     promotion: Promotion | None = Field(
         default=None,
-        description="Promoted from another environment: the applications sync `promotion.revision` instead of "
-        "following `source.targetRevision`.",
+        description="Promoted from another environment: its Applications track a deploy branch set to "
+        "`promotion.revision`, not `source.targetRevision`.",
     )
     argocd: ArgoCD = Field(default_factory=ArgoCD, description="Argo CD settings.")
     namespaces: dict[Name, NamespaceName] = Field(
