@@ -27,7 +27,7 @@ $(CHECKOV): tools/checkov.lock
 	.venv-checkov/bin/pip install --quiet --disable-pip-version-check -r tools/checkov.lock
 	@touch $@
 
-node_modules/.package-lock.json: package.json package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json $(wildcard patches/*.patch)  # npm ci re-applies the patches
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -74,8 +75,8 @@ def test_no_side_files_in_argo_cd_folders() -> None:
             assert path.suffix == ".yaml", f"{path} is not a manifest but sits in a folder Argo CD reads"
 
 
-@pytest.mark.slow
-def test_cdk8s_synth_produces_the_same_dist(tmp_path: Path) -> None:
+def _cdk8s_project(tmp_path: Path) -> Path:
+    """A copy of the project's cdk8s app (cdk8s.yaml, main.py, environments/) that `cdk8s synth` can run."""
     if not (ROOT / "node_modules/.bin/cdk8s").exists():
         pytest.skip("node_modules missing: run `make synth` once (npm ci)")
     project = tmp_path / "project"
@@ -84,11 +85,37 @@ def test_cdk8s_synth_produces_the_same_dist(tmp_path: Path) -> None:
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, project / name)
     (project / "sophia").symlink_to(ROOT / "sophia")
+    return project
+
+
+def _cdk8s_synth(project: Path) -> subprocess.CompletedProcess[str]:
+    """`make synth`'s command: the pinned (patched) cdk8s-cli, which runs `python main.py`."""
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
            "CDK8S_CHECK_UPGRADE": "false", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20"}
-    proc = subprocess.run([str(ROOT / "node_modules/.bin/cdk8s"), "synth", "--no-check-upgrade"],
+    return subprocess.run([str(ROOT / "node_modules/.bin/cdk8s"), "synth", "--no-check-upgrade"],
                           cwd=project, env=env, capture_output=True, text=True)
+
+
+@pytest.mark.slow
+def test_cdk8s_synth_produces_the_same_dist(tmp_path: Path) -> None:
+    project = _cdk8s_project(tmp_path)
+    proc = _cdk8s_synth(project)
     assert proc.returncode == 0, proc.stderr
     assert _tree(project / "dist") == _tree(ROOT / "dist")
     # cdk8s's own output folder is a scratch mirror, never dist/
     assert (project / ".cdk8s.out/production").is_dir()
+
+
+@pytest.mark.slow
+def test_cdk8s_synth_of_bad_input_shows_sophias_problems_only(tmp_path: Path) -> None:
+    """`make synth` on bad input: sophia's located problems and its exit status, no cdk8s-cli stack trace."""
+    project = _cdk8s_project(tmp_path)
+    production = project / "environments/production.yaml"
+    text = production.read_text()
+    line = next(n for n, row in enumerate(text.splitlines(), 1) if row.startswith("  domain: "))
+    production.write_text(re.sub(r"(?m)^  domain: .*$", "  domain: 12", text))
+    proc = _cdk8s_synth(project)
+    assert proc.returncode == 1
+    assert proc.stderr.splitlines() == [f"environments/production.yaml:{line}: spec.domain: Input should be a valid string",
+                                        "error: 1 problem(s) found; dist/ was not changed"]
+    assert not (project / "dist").exists()
