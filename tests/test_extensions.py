@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -105,10 +107,40 @@ def test_the_shipped_example_monitors_every_service_that_declares_metrics() -> N
         monitor = yaml.safe_load(files[path])
         assert svc.spec.metrics is not None
         assert monitor["spec"]["endpoints"] == [{"interval": "30s", "path": svc.spec.metrics.path, "port": svc.spec.metrics.port}]
-        assert monitor["spec"]["selector"]["matchLabels"] == {
-            "app.kubernetes.io/instance": f"{svc.name}-{env_name}", "app.kubernetes.io/name": svc.name}
+        assert monitor["spec"]["selector"] == {
+            "matchLabels": {"app.kubernetes.io/instance": f"{svc.name}-{env_name}", "app.kubernetes.io/name": svc.name},
+            "matchExpressions": [{"key": "sophia.ai/headless", "operator": "DoesNotExist"}]}
         assert monitor["metadata"]["namespace"] == svc.namespace
         assert (REPO / "dist" / path).read_text() == files[path], "dist/ holds it"
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A Kubernetes label selector (matchLabels, matchExpressions) applied to `labels`."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    tests = {"In": lambda e: labels.get(e["key"]) in e["values"], "NotIn": lambda e: labels.get(e["key"]) not in e["values"],
+             "Exists": lambda e: e["key"] in labels, "DoesNotExist": lambda e: e["key"] not in labels}
+    return all(tests[e["operator"]](e) for e in selector.get("matchExpressions", []))
+
+
+def test_the_example_s_monitor_selects_one_service_of_a_stateful_service(tmp_path: Path) -> None:
+    """A stateful service has a headless and a client Service with the pods' labels: selecting both scrapes
+    each pod twice. The ServiceMonitor must select the client Service alone, for every service."""
+    root = tmp_path / "environments"
+    shutil.copytree(BASIC, root)
+    catalog = root / "catalog.yaml"
+    old = "        postgres: {port: 5432, scheme: postgresql}\n"
+    assert old in catalog.read_text()
+    catalog.write_text(catalog.read_text().replace(old, old + "        metrics: {port: 9187}\n      metrics: {port: metrics}\n", 1))
+    objects = [yaml.safe_load(t) for p, t in compile_tree(root).items() if p.endswith(".yaml")]
+    services = [o for o in objects if o["kind"] == "Service"]
+    monitors = [o for o in objects if o["kind"] == "ServiceMonitor"]
+    assert "db" in {m["metadata"]["name"] for m in monitors}
+    assert {"db", "db-headless"} <= {s["metadata"]["name"] for s in services if s["metadata"]["namespace"] == "staging-data"}
+    for monitor in monitors:
+        selected = [s["metadata"]["name"] for s in services if s["metadata"]["namespace"] == monitor["metadata"]["namespace"]
+                    and _selects(monitor["spec"]["selector"], s["metadata"]["labels"])]
+        assert selected == [monitor["metadata"]["name"]], f"ServiceMonitor {monitor['metadata']['name']} selects {selected}"
 
 
 @needs_crds

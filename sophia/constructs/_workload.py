@@ -29,7 +29,13 @@ if TYPE_CHECKING:
 
 
 from sophia.constructs._pod import pod_template
-from sophia.constructs._workload_props import EXCEPTION_ANNOTATION, WAVE_CONFIG, SecretItem, WorkloadProps
+from sophia.constructs._workload_props import (
+    EXCEPTION_ANNOTATION,
+    HEADLESS_LABEL,
+    WAVE_CONFIG,
+    SecretItem,
+    WorkloadProps,
+)
 
 
 def service_account(p: WorkloadProps) -> ServiceAccount:
@@ -57,13 +63,16 @@ def service(p: WorkloadProps, *, headless: bool = False) -> Service:
         {"name": pname, "port": port.port, "targetPort": pname, "protocol": port.protocol}
         for pname, port in p.spec.ports.items()
     ]}
+    meta = p.meta(p.name)
     if headless:
         spec["clusterIP"] = "None"
         spec["publishNotReadyAddresses"] = True
+        meta = p.meta(f"{p.name}-headless")
+        meta["labels"] = {**p.labels, HEADLESS_LABEL: "true"}
     return {
         "apiVersion": "v1",
         "kind": "Service",
-        "metadata": p.meta(f"{p.name}-headless" if headless else p.name),
+        "metadata": meta,
         "spec": spec,
     }
 

@@ -22,6 +22,10 @@ GPU_RESOURCE = "nvidia.com/gpu"
 
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
 
+HEADLESS_LABEL = "sophia.ai/headless"
+"""On a StatefulSet's headless Service only (value "true"): it has the client Service's labels otherwise,
+so a selector of Services (a ServiceMonitor's) tells them apart with `DoesNotExist` on this key."""
+
 WAVE_CONFIG = -1
 """Sync wave of ServiceAccounts, ConfigMaps and ExternalSecrets: before the workloads (wave 0)."""
 

@@ -1,5 +1,8 @@
 """`StatefulService`: a data service -- StatefulSet with volume claim templates, a headless
-Service for stable pod names, a client Service, ServiceAccount, ConfigMap and PodDisruptionBudget."""
+Service for stable pod names, a client Service, ServiceAccount, ConfigMap and PodDisruptionBudget.
+
+The two Services carry the same labels but for `HEADLESS_LABEL` on the headless one, so that a
+Service selector can pick the client Service alone (`extensions/service_monitor.py` does)."""
 
 from __future__ import annotations
 
@@ -9,6 +12,9 @@ from constructs import Construct
 
 from sophia.constructs import _workload as w
 from sophia.constructs._base import SophiaConstruct
+from sophia.constructs._workload_props import HEADLESS_LABEL
+
+__all__ = ["HEADLESS_LABEL", "StatefulService"]
 
 if TYPE_CHECKING:
     from sophia.k8s.apps_v1 import StatefulSet, StatefulSetSpec
