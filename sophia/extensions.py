@@ -88,7 +88,7 @@ def run_service_extensions(extensions: tuple[Extension, ...], chart: Application
     """Every extension's `extend_service` for one service; each failure is a located problem."""
     for extension in extensions:
         if extension.extend_service is not None:
-            _call(extension, "extend_service", f"service {service.name!r} of {env.name}", problems,
+            _call(extension, chart, "extend_service", f"service {service.name!r} of {env.name}", problems,
                   partial(extension.extend_service, chart, env, service))
 
 
@@ -97,11 +97,13 @@ def run_application_extensions(extensions: tuple[Extension, ...], chart: Applica
     """Every extension's `extend_application` for one application folder."""
     for extension in extensions:
         if extension.extend_application is not None:
-            _call(extension, "extend_application", f"application {application!r} of {env.name}", problems,
+            _call(extension, chart, "extend_application", f"application {application!r} of {env.name}", problems,
                   partial(extension.extend_application, chart, env, application))
 
 
-def _call(extension: Extension, function: str, what: str, problems: list[Problem], call: Callable[[], None]) -> None:
+def _call(extension: Extension, chart: ApplicationChart, function: str, what: str, problems: list[Problem],
+          call: Callable[[], None]) -> None:
+    chart.extensions.setdefault(extension.name, extension.file)
     try:
         call()
     except Exception as exc:  # noqa: BLE001 - user code: reported with where it failed, never a traceback

@@ -74,5 +74,6 @@ def test_an_object_clashing_with_a_generated_one_is_an_error() -> None:
     cdk8s.ApiObject(charts["production/core"], "twin", api_version="apps/v1", kind="Deployment", metadata={"name": "backend"})
     with pytest.raises(CompileError) as error:
         render(root, app.charts)
-    assert [(p.file, p.message) for p in error.value.problems] == [
-        ("production/core/Deployment-backend.yaml", "two objects would be written to the same file")]
+    assert [(p.file, p.path, p.message) for p in error.value.problems] == [
+        ("sophia/production/core/twin", "Deployment/backend", "sophia already generates this object "
+         "(production/core/Deployment-backend.yaml); the cdk8s construct sophia/production/core/twin may not define it again")]

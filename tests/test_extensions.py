@@ -89,6 +89,25 @@ def test_an_extension_that_cannot_be_imported_is_a_problem(tmp_path: Path, monke
     assert (problem.file, problem.line, problem.message.split(":")[0]) == ("typo_extensions/bad.py", 1, "cannot import")
 
 
+def test_an_extension_s_object_clashing_with_a_generated_one_names_the_extension(tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "twin_extensions"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "twin.py").write_text(
+        "import cdk8s\n\n\ndef extend_service(chart, env, service):\n    if service.name == 'api':\n"
+        "        cdk8s.ApiObject(chart, 'env-again', api_version='v1', kind='ConfigMap', metadata={'name': 'api-env'})\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("SOPHIA_EXTENSIONS", "twin_extensions")
+    with pytest.raises(CompileError) as error:
+        compile_tree(BASIC)
+    [problem] = error.value.problems
+    assert (problem.file, problem.line, problem.path) == (str(package / "twin.py"), None, "ConfigMap/api-env")
+    assert problem.message == ("sophia already generates this object (staging/apps/ConfigMap-api-env.yaml); the extension "
+                               "twin_extensions.twin (construct sophia/staging/apps/env-again) may not define it again")
+    assert "give its service `patches:`" in problem.hint
+
+
 def test_the_shipped_example_monitors_every_service_that_declares_metrics() -> None:
     """extensions/service_monitor.py: a ServiceMonitor per service with `metrics:`, built with the classes
     `make imports` generated from the pinned prometheus-operator CRDs, in the service's application folder."""

@@ -63,12 +63,27 @@ def test_an_application_of_hand_written_objects_only_gets_its_namespace_and_appl
     assert "staging/argocd/Application-staging-tools.yaml" in files
 
 
-def test_a_clash_with_a_generated_object_is_an_error(tmp_path: Path) -> None:
-    clash = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-env}\ndata: {A: b}\n"
+def test_a_clash_with_a_generated_object_names_the_file_and_line_and_points_to_patches(tmp_path: Path) -> None:
+    clash = EXTRA + "---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: api-env}\ndata: {A: b}\n"
     with pytest.raises(CompileError) as error:
         compile_tree(_folder(tmp_path, {"staging/apps/clash.yaml": clash}))
-    assert [(p.file, p.message) for p in error.value.problems] == [
-        ("staging/apps/ConfigMap-api-env.yaml", "two objects would be written to the same file")]
+    [problem] = error.value.problems
+    assert problem.render() == (
+        "environments/manifests/staging/apps/clash.yaml:14: ConfigMap/api-env: sophia already generates this object "
+        "(staging/apps/ConfigMap-api-env.yaml); a hand-written manifest may not define it again\n"
+        "    hint: to change an object sophia generates, give its service `patches:` (RFC 6902 operations on it; "
+        "environments/README.md, escape hatches) instead; to add another object, give this one another name")
+
+
+def test_two_hand_written_objects_for_one_file_name_both(tmp_path: Path) -> None:
+    flags = EXTRA.split("---")[0]
+    with pytest.raises(CompileError) as error:
+        compile_tree(_folder(tmp_path, {"staging/apps/a.yaml": flags, "staging/apps/b.yaml": "# again\n" + flags}))
+    [problem] = error.value.problems
+    assert problem.render() == (
+        "environments/manifests/staging/apps/b.yaml:4: ConfigMap/feature-flags: staging/apps/ConfigMap-feature-flags.yaml "
+        "would be written twice: a hand-written manifest (environments/manifests/staging/apps/a.yaml:3) defines it too\n"
+        "    hint: give one of them another name")
 
 
 @pytest.mark.parametrize(

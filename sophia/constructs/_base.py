@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from constructs import Construct
@@ -36,10 +37,25 @@ SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=
 """On objects of add-on CRDs: Argo CD may sync them before the add-on's CRD exists, then retries."""
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Where a person defined an object (a hand-written manifest's file and line, an extension's
+    file), for the problem reported when it clashes with another object; sophia's own objects have none."""
+
+    file: str
+    line: int | None
+    what: str
+    """What defined it, as a message names it: "a hand-written manifest", "the extension ..."."""
+
+
+Rendered = tuple[str, str, "Origin | None"]
+"""(path under dist/, text, origin) of one emitted object."""
+
+
 class RenderedNode:
     """A node of the Python-side tree: the texts it rendered, and its children that are nodes too."""
 
-    _rendered: list[tuple[str, str]]
+    _rendered: list[Rendered]
     _sophia_children: list[RenderedNode]
     _parent: RenderedNode | None
     patch_registry: PatchRegistry | None = None
@@ -62,8 +78,8 @@ class RenderedNode:
             node = node._parent
         return None
 
-    def drain_rendered(self) -> Iterator[tuple[str, str]]:
-        """Every (path, text) of this node and its children, in creation order, released as yielded."""
+    def drain_rendered(self) -> Iterator[Rendered]:
+        """Every (path, text, origin) of this node and its children, in creation order, released as yielded."""
         rendered, self._rendered = self._rendered, []
         yield from rendered
         for child in self._sophia_children:
@@ -83,17 +99,17 @@ class SophiaConstruct(RenderedNode, Construct):
         super().__init__(scope, id)
         self._attach(scope)
 
-    def _emit(self, folder: str, manifest: Manifest, *, patchable: bool = True) -> None:
+    def _emit(self, folder: str, manifest: Manifest, *, patchable: bool = True, origin: Origin | None = None) -> None:
         """Add one Kubernetes object, written under `folder` (relative to dist/) as `<Kind>-<name>.yaml`.
 
         The services' `patches:` that target it are applied first (`patching`). The object is
         rendered now and only its text is kept: a large synth never holds every object as dicts at
-        once (the dicts are several times the size of their text).
+        once (the dicts are several times the size of their text). `origin`: where a person wrote it.
         """
         registry = self.patches() if patchable else None
         if registry is not None:
             manifest = registry.apply(manifest)
-        self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest)))
+        self._rendered.append((f"{folder}/{file_name(manifest)}", yamlout.dump(manifest), origin))
 
 
 def file_name(manifest: Mapping[str, Any]) -> str:

@@ -27,6 +27,9 @@ class ApplicationChart(RenderedNode, cdk8s.Chart):
         self._attach(scope)
         self.folder = folder
         self.patch_registry = PatchRegistry(folder)
+        self.extensions: dict[str, str] = {}
+        """Name -> file of the extensions called with this chart (`sophia.extensions`), named when an
+        object of theirs clashes with another (the one crossing per chart cannot say which added it)."""
 
     def foreign_manifests(self) -> list[dict[str, Any]]:
         """Every object cdk8s synthesizes in this chart: the ones sophia's constructs did not emit."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
-from sophia.constructs._base import SophiaConstruct
+from sophia.constructs._base import Origin, SophiaConstruct
 from sophia.model.platform import HandWritten
 
 
@@ -13,4 +13,4 @@ class HandWrittenManifests(SophiaConstruct):
     def __init__(self, scope: Construct, id: str, *, folder: str, objects: tuple[HandWritten, ...]) -> None:
         super().__init__(scope, id)
         for obj in objects:
-            self._emit(folder, dict(obj.data), patchable=False)
+            self._emit(folder, dict(obj.data), patchable=False, origin=Origin(obj.file, obj.line, "a hand-written manifest"))

@@ -66,7 +66,7 @@ def attach(envs: dict[str, Env], found: list[tuple[str, str, Source]], defined: 
             continue
         data = _checked(src, env.spec.namespaces[app], col)
         if data is not None:
-            by_env.setdefault(env_name, {}).setdefault(app, []).append(HandWritten(src.file, src.doc.start_line, data))
+            by_env.setdefault(env_name, {}).setdefault(app, []).append(HandWritten(src.file, src.doc.line_of(("metadata", "name")), data))
     return {name: replace(env, manifests={a: tuple(objs) for a, objs in sorted(by_env.get(name, {}).items())})
             for name, env in envs.items()}
 

@@ -42,6 +42,7 @@ class HandWritten:
 
     file: str
     line: int
+    """The line of its `metadata.name`."""
     data: dict[str, Any]
 
 
