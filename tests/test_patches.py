@@ -69,19 +69,36 @@ def test_catalogue_and_environment_patches_apply_in_order_and_are_marked(tmp_pat
     ("patch", "expected"),
     [
         ("            - {op: remove, path: /spec/template/spec/nope}\n",
-         "environments/catalog.yaml:32: spec.services.api.patches[0].operations[0]: remove /spec/template/spec/nope on "
-         "Deployment/api: can't remove a non-existent object 'nope'"),
+         "remove /spec/template/spec/nope: /spec/template/spec/nope does not exist in Deployment/api"),
+        ("            - {op: add, path: /spec/template/spec/foo/bar, value: 1}\n",
+         "add /spec/template/spec/foo/bar: /spec/template/spec/foo does not exist in Deployment/api"),
+        ("            - {op: replace, path: /spec/template/spec/containers/3/image, value: x}\n",
+         "replace /spec/template/spec/containers/3/image: /spec/template/spec/containers/3 does not exist in "
+         "Deployment/api: /spec/template/spec/containers has 1 item(s)"),
+        ("            - {op: add, path: /spec/revisionHistoryLimit/x, value: 1}\n",
+         "add /spec/revisionHistoryLimit/x: /spec/revisionHistoryLimit/x does not exist in Deployment/api: "
+         "/spec/revisionHistoryLimit is 5, not an object or a list"),
+        ("            - {op: move, from: /spec/nope, path: /spec/revisionHistoryLimit}\n",
+         "move from /spec/nope to /spec/revisionHistoryLimit: /spec/nope does not exist in Deployment/api"),
+        ("            - {op: copy, from: /spec/revisionHistoryLimit, path: /spec/nope/limit}\n",
+         "copy from /spec/revisionHistoryLimit to /spec/nope/limit: /spec/nope does not exist in Deployment/api"),
+        ("            - {op: move, from: /spec/template, path: /spec/template/spec/copy}\n",
+         "move from /spec/template to /spec/template/spec/copy: /spec/template cannot move into itself "
+         "(/spec/template/spec/copy)"),
         ("            - {op: test, path: /spec/revisionHistoryLimit, value: 3}\n",
-         "environments/catalog.yaml:32: spec.services.api.patches[0].operations[0]: test /spec/revisionHistoryLimit on "
-         "Deployment/api: 5 (<class 'int'>) is not equal to tested value 3 (<class 'int'>)"),
+         "test /spec/revisionHistoryLimit: the value there is 5, not 3"),
+        ("            - {op: test, path: /spec/template/spec/nope, value: 3}\n",
+         "test /spec/template/spec/nope: /spec/template/spec/nope does not exist in Deployment/api"),
     ],
-    ids=["missing-path", "failed-test"],
+    ids=["remove-missing", "add-under-missing", "index-out-of-range", "inside-a-scalar", "move-from-missing",
+         "copy-under-missing", "move-into-itself", "failed-test", "test-missing"],
 )
 def test_an_operation_that_fails_is_located(tmp_path: Path, patch: str, expected: str) -> None:
     text = "      patches:\n        - target: {kind: Deployment, name: api}\n          operations:\n" + patch
     with pytest.raises(SpecError) as error:
         compile_tree(_folder(tmp_path, text))
-    assert [p.render().splitlines()[0] for p in error.value.problems] == [expected]
+    assert [p.render().splitlines()[0] for p in error.value.problems] == [
+        f"environments/catalog.yaml:32: spec.services.api.patches[0].operations[0]: {expected}"]
 
 
 def test_a_target_that_is_not_generated_is_located(tmp_path: Path) -> None:

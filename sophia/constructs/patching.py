@@ -6,13 +6,15 @@ every service of the application under the object it targets (kind and name); `S
 hands each object to the registry, which applies the patches meant for it, in order, and marks the
 object with a `sophia.ai/patched` annotation (so that the patch shows in `sophia diff` and the
 summary). An operation that fails (a path that does not exist, a failed test) and a patch whose
-target is never generated are problems located at the file and line they are written at. The
-patched object is checked by `sophia validate` like any other.
+target is never generated are problems located at the file and line they are written at, saying in
+one line which path of which object is missing and why. The patched object is checked by
+`sophia validate` like any other.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -63,12 +65,14 @@ class PatchRegistry:
             try:
                 manifest = jsonpatch.apply_patch(manifest, [op])
             except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException) as exc:
-                self.problems.append(Problem(
-                    patch.file, patch.operation_lines[index], f"{patch.path}.operations[{index}]",
-                    f"{operation.op} {operation.path} on {key[0]}/{key[1]}: {exc}",
-                    "patch paths are JSON pointers into the generated object: `sophia synth` without the patch, "
-                    f"then read {self.folder}/{key[0]}-{key[1]}.yaml",
-                ))
+                ref = f"{key[0]}/{key[1]}"
+                what = (f"{operation.op} from {operation.from_} to {operation.path}" if operation.op in ("move", "copy")
+                        else f"{operation.op} {operation.path}")
+                hint = ("" if isinstance(exc, jsonpatch.JsonPatchTestFailed) else
+                        "patch paths are JSON pointers into the generated object: `sophia synth` without the patch, "
+                        f"then read {self.folder}/{key[0]}-{key[1]}.yaml")
+                self.problems.append(Problem(patch.file, patch.operation_lines[index], f"{patch.path}.operations[{index}]",
+                                             f"{what}: {_why(manifest, op, ref, exc)}", hint))
                 break
         return manifest
 
@@ -81,3 +85,53 @@ class PatchRegistry:
             problems.extend(Problem(p.file, p.target_line, f"{p.path}.target",
                                     f"{kind}/{name} is not an object sophia generates in {self.folder}", hint) for p in patches)
         return problems
+
+
+def _why(doc: Any, op: Mapping[str, Any], ref: str, exc: Exception) -> str:
+    """Why `op` failed on `doc` (the object `ref`), in a line: the first path that is missing, and where."""
+    if isinstance(exc, jsonpatch.JsonPatchTestFailed):
+        found = _missing(doc, op["path"], ref)
+        return found or f"the value there is {_short(jsonpointer.resolve_pointer(doc, op['path']))}, not {_short(op['value'])}"
+    if op.get("from") is not None:
+        found = _missing(doc, op["from"], ref)
+        if found:
+            return found
+        if op["op"] == "move" and (op["path"] + "/").startswith(op["from"] + "/"):
+            return f"{op['from']} cannot move into itself ({op['path']})"
+    found = _missing(doc, op["path"], ref, adding=op["op"] in ("add", "move", "copy"))
+    reason = str(exc)
+    return found or (reason if len(reason) <= 120 else reason[:117] + "...")
+
+
+def _missing(doc: Any, pointer: str, ref: str, *, adding: bool = False) -> str | None:
+    """What makes `pointer` miss in `doc` ("/a/b does not exist in Kind/name"), or None when it resolves.
+
+    `adding`: only the parent must exist (the last token may name a new member, a list index up to
+    its length, or `-`)."""
+    tokens = jsonpointer.JsonPointer(pointer).parts
+    node, at = doc, ""
+    for i, token in enumerate(tokens):
+        here = f"{at}/{jsonpointer.escape(token)}"
+        last = adding and i == len(tokens) - 1
+        if isinstance(node, dict):
+            if token not in node and not last:
+                return f"{here} does not exist in {ref}"
+            node = node.get(token)
+        elif isinstance(node, list):
+            index = int(token) if token.isdigit() and (token == "0" or not token.startswith("0")) else None
+            if last and (token == "-" or (index is not None and index <= len(node))):
+                return None
+            if index is None:
+                return f"{here} does not exist in {ref}: {at or '/'} is a list, indexed by number"
+            if index >= len(node):
+                return f"{here} does not exist in {ref}: {at or '/'} has {len(node)} item(s)"
+            node = node[index]
+        else:
+            return f"{here} does not exist in {ref}: {at} is {_short(node)}, not an object or a list"
+        at = here
+    return None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
