@@ -38,7 +38,7 @@ def _synced_at(env: Env) -> str:
 def _escape_hatches(env: Env) -> list[str]:
     """The patches of generated objects, by service: what differs from what sophia alone would write."""
     rows = [f"| {name} | {p.patch.target.kind}/{p.patch.target.name} | "
-            + ", ".join(f"`{o.op} {o.path}`" for o in p.patch.operations) + f" | `{p.file}:{p.target_line}` |"
+            + ", ".join(f"`{o.op} {o.path}`" for o in p.patch.operations) + f" | `{p.file}` `{p.path}` |"
             for name, svc in sorted(env.services.items()) for p in svc.patches]
     if not rows:
         return []

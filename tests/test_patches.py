@@ -58,11 +58,27 @@ def test_catalogue_and_environment_patches_apply_in_order_and_are_marked(tmp_pat
     assert pod["containers"][0]["lifecycle"] == {"preStop": {"sleep": {"seconds": 5}}}
     assert pod["terminationGracePeriodSeconds"] == 60, "the environment's patch comes after the catalogue's"
     assert _deployment(files)["metadata"]["annotations"]["sophia.ai/patched"] == (
-        "environments/catalog.yaml:30 (2 operation(s)); environments/staging.yaml:23 (1 operation(s))")
+        "environments/catalog.yaml spec.services.api.patches[0]: add /spec/template/spec/containers/0/lifecycle, "
+        "add /spec/template/spec/terminationGracePeriodSeconds; "
+        "environments/staging.yaml spec.services.api.patches[0]: replace /spec/template/spec/terminationGracePeriodSeconds")
     assert yaml.safe_load(files["staging/apps/Service-api.yaml"])["metadata"]["annotations"]["team"] == "platform"
     summary = files["staging/SUMMARY.md"]
     assert "| api | Deployment/api | `add /spec/template/spec/containers/0/lifecycle`, " \
-           "`add /spec/template/spec/terminationGracePeriodSeconds` | `environments/catalog.yaml:30` |" in summary
+           "`add /spec/template/spec/terminationGracePeriodSeconds` | `environments/catalog.yaml` `spec.services.api.patches[0]` |" \
+           in summary
+
+
+def test_lines_added_above_a_patch_leave_the_output_as_it_was(tmp_path: Path) -> None:
+    """dist/ is a function of what the files say: the annotation and SUMMARY.md hold no line number."""
+    before = compile_tree(_folder(tmp_path / "a", PRE_STOP))
+    moved = _folder(tmp_path / "b", PRE_STOP)
+    catalog = moved / "catalog.yaml"
+    catalog.write_text("# a comment\n# and another\n" + catalog.read_text())
+    assert compile_tree(moved) == before
+    broken = PRE_STOP.replace("/spec/template/spec/terminationGracePeriodSeconds", "/spec/template/nope/x")
+    with pytest.raises(SpecError) as error:
+        compile_tree(_folder(tmp_path / "c", broken))
+    assert error.value.problems[0].line == 33, "errors keep their line"
 
 
 @pytest.mark.parametrize(

@@ -5,10 +5,11 @@ Each application chart holds the `PatchRegistry` of its folder: the build regist
 every service of the application under the object it targets (kind and name); `SophiaConstruct._emit`
 hands each object to the registry, which applies the patches meant for it, in order, and marks the
 object with a `sophia.ai/patched` annotation (so that the patch shows in `sophia diff` and the
-summary). An operation that fails (a path that does not exist, a failed test) and a patch whose
-target is never generated are problems located at the file and line they are written at, saying in
-one line which path of which object is missing and why. The patched object is checked by
-`sophia validate` like any other.
+summary): each patch's file, field path and operations, never a line number, so that editing
+lines above a patch leaves dist/ as it was. An operation that fails (a path that does not exist,
+a failed test) and a patch whose target is never generated are problems located at the file and
+line they are written at, saying in one line which path of which object is missing and why. The
+patched object is checked by `sophia validate` like any other.
 """
 
 from __future__ import annotations
@@ -53,8 +54,7 @@ class PatchRegistry:
         if not patches:
             return manifest
         patched: dict[str, Any] = copy.deepcopy(dict(obj))
-        notes = "; ".join(f"{p.file}:{p.target_line} ({len(p.patch.operations)} operation(s))" for p in patches)
-        patched.setdefault("metadata", {}).setdefault("annotations", {})[PATCHED_ANNOTATION] = notes
+        patched.setdefault("metadata", {}).setdefault("annotations", {})[PATCHED_ANNOTATION] = patched_note(patches)
         for patch in patches:
             patched = self._apply_one(patched, patch, key)
         return patched
@@ -85,6 +85,20 @@ class PatchRegistry:
             problems.extend(Problem(p.file, p.target_line, f"{p.path}.target",
                                     f"{kind}/{name} is not an object sophia generates in {self.folder}", hint) for p in patches)
         return problems
+
+
+def patched_note(patches: list[LocatedPatch]) -> str:
+    """The `sophia.ai/patched` annotation: each patch's file, field path and operations, in order.
+
+    No line number: dist/ is a function of what the environments say, not of where they say it.
+    """
+    return "; ".join(f"{p.file} {p.path}: " + ", ".join(_operation(o) for o in p.patch.operations) for p in patches)
+
+
+def _operation(operation: Any) -> str:
+    if operation.op in ("move", "copy"):
+        return f"{operation.op} {operation.from_} -> {operation.path}"
+    return f"{operation.op} {operation.path}"
 
 
 def _why(doc: Any, op: Mapping[str, Any], ref: str, exc: Exception) -> str:
