@@ -87,6 +87,32 @@ def hpa(max_replicas: int, target: str = "api", ns: str = "prod-core") -> Manife
                      "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target}}}
 
 
+def hardened() -> Manifest:
+    """`deployment()` with the restricted profile's settings, as sophia writes them (pod and container level)."""
+    def harden(d: Manifest) -> None:
+        pod = d["spec"]["template"]["spec"]
+        pod["securityContext"] = {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}}
+        pod["containers"][0]["securityContext"] = {
+            "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True, "runAsNonRoot": True,
+            "capabilities": {"drop": ["ALL"]}, "seccompProfile": {"type": "RuntimeDefault"}}
+    return edit(deployment(), harden)
+
+
+def _security(m: Manifest, container: int = 0) -> Manifest:
+    context: Manifest = m["spec"]["template"]["spec"]["containers"][container]["securityContext"]
+    return context
+
+
+def _pod_security(m: Manifest) -> Manifest:
+    context: Manifest = m["spec"]["template"]["spec"]["securityContext"]
+    return context
+
+
+def _weaken_everything(d: Manifest) -> None:
+    _security(d).update(allowPrivilegeEscalation=True, readOnlyRootFilesystem=False, privileged=True,
+                        capabilities={"add": ["NET_ADMIN"]}, seccompProfile={"type": "Unconfined"})
+
+
 def tree(*entries: tuple[str, Manifest]) -> dict[str, str]:
     """`{path: canonical YAML}` from (path, manifest) pairs."""
     return {path: canonical(m) for path, m in entries}
@@ -279,6 +305,20 @@ RISKS: list[tuple[str, dict[str, str], dict[str, str], list[tuple[str, str, str]
      [("scale-to-zero", "Deployment.apps prod-core/api", "spec.replicas drops to 0 (was 1)")]),
     ("hpa-max-to-zero", tree((HPA, hpa(3))), tree((HPA, hpa(0))),
      [("scale-to-zero", "HorizontalPodAutoscaler.autoscaling prod-core/api", "spec.maxReplicas drops to 0 (was 3)")]),
+    ("run-as-non-root-removed", tree((DEP, hardened())),
+     tree((DEP, edit(hardened(), lambda d: (_security(d).pop("runAsNonRoot"), _pod_security(d).pop("runAsNonRoot"))))),
+     [("hardening-weakened", "Deployment.apps prod-core/api", "hardening weakened: api: runAsNonRoot true -> unset")]),
+    ("run-as-non-root-still-inherited-is-fine", tree((DEP, hardened())),
+     tree((DEP, edit(hardened(), lambda d: _security(d).pop("runAsNonRoot")))), []),
+    ("every-hardening-weakened", tree((DEP, hardened())), tree((DEP, edit(hardened(), _weaken_everything))),
+     [("hardening-weakened", "Deployment.apps prod-core/api",
+       "hardening weakened: api: allowPrivilegeEscalation false -> true; api: readOnlyRootFilesystem true -> false; "
+       "api: privileged unset -> true; api: capabilities.drop loses ALL; api: capabilities.add gains NET_ADMIN; "
+       "api: seccompProfile RuntimeDefault -> Unconfined")]),
+    ("seccomp-removed-at-both-levels", tree((DEP, hardened())),
+     tree((DEP, edit(hardened(), lambda d: (_security(d).pop("seccompProfile"), _pod_security(d).pop("seccompProfile"))))),
+     [("hardening-weakened", "Deployment.apps prod-core/api", "hardening weakened: api: seccompProfile RuntimeDefault -> unset")]),
+    ("hardening-added-is-fine", tree((DEP, deployment())), tree((DEP, hardened())), []),
     ("moved-between-apps", tree((DEP, deployment())), tree(("production/web/Deployment-api.yaml", deployment())),
      [("app-move", "Deployment.apps prod-core/api", "moves from application folder core to web")]),
 ]
@@ -289,6 +329,25 @@ def test_risk_flags(old: dict[str, str], new: dict[str, str], expected: list[tup
     risks = compare(old, new).risks
     assert sorted((r.code, r.key.label(), r.message) for r in risks) == sorted(expected)
     assert all(r.hint for r in risks)
+
+
+def test_a_patch_removing_run_as_non_root_is_a_risk(tmp_path: Path) -> None:
+    """The case that once reported 0 risks: a service's `patches:` removing runAsNonRoot from sophia's own pod."""
+    from sophia.pipeline import compile_tree
+
+    basic = tmp_path / "environments"
+    shutil.copytree(REPO / "tests/fixtures/envs/basic", basic)
+    before = compile_tree(basic)
+    catalog = basic / "catalog.yaml"
+    anchor = "      callsLlm: true\n"
+    assert catalog.read_text().count(anchor) == 1
+    catalog.write_text(catalog.read_text().replace(anchor, anchor + (
+        "      patches:\n        - target: {kind: Deployment, name: api}\n          operations:\n"
+        "            - {op: remove, path: /spec/template/spec/securityContext/runAsNonRoot}\n"
+        "            - {op: remove, path: /spec/template/spec/containers/0/securityContext/runAsNonRoot}\n")))
+    risks = compare(before, compile_tree(basic)).risks
+    assert [(r.code, r.key.label(), r.message) for r in risks] == [
+        ("hardening-weakened", "Deployment.apps staging-apps/api", "hardening weakened: api: runAsNonRoot true -> unset")]
 
 
 # -- label-only changes ----------------------------------------------------------------------------------

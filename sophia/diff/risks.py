@@ -1,4 +1,5 @@
-"""Risk flags: changes Argo CD will apply badly, or that lose data, widen access or cost GPUs.
+"""Risk flags: changes Argo CD will apply badly, or that lose data, widen access, weaken a pod's
+hardening or cost GPUs.
 
 Each check looks at the two object trees (or the changes between them) and returns `Risk`s, every
 one with a hint on what to do. The checks are pure functions of plain manifests.
@@ -309,6 +310,81 @@ def scale_to_zero(change: Change) -> list[Risk]:
     return []
 
 
+# -- hardening ---------------------------------------------------------------------------------------
+
+HARDENING_HINT = (
+    "a protection of the restricted Pod Security profile is removed or weakened; `sophia validate` fails it unless the "
+    "service waives the rule with a reason (`waivers:`). Make sure that is intended and reviewed, or keep the setting"
+)
+_STRONG_SECCOMP = ("RuntimeDefault", "Localhost")
+
+
+def hardening_weakened(change: Change) -> list[Risk]:
+    """A workload whose containers lose a hardening setting (the container's own, else the pod's where Kubernetes
+    inherits it): runAsNonRoot, allowPrivilegeEscalation, readOnlyRootFilesystem, privileged, capabilities,
+    seccompProfile."""
+    if change.status != "changed" or change.old is None or change.new is None:
+        return []
+    if (change.key.group, change.key.kind) not in _WORKLOADS:
+        return []
+    before = _pod_spec(change.old.manifest, change.key.kind)
+    after = _pod_spec(change.new.manifest, change.key.kind)
+    old_containers = _containers(before)
+    found: list[str] = []
+    for name, container in _containers(after).items():
+        old = old_containers.get(name)
+        if old is not None:
+            weakened = _weakened(_settings(before, old), _settings(after, container))
+            found.extend(f"{name}: {w}" for w in weakened)
+    if not found:
+        return []
+    shown = "; ".join(found[:6]) + (f" (+{len(found) - 6} more)" if len(found) > 6 else "")
+    return [_risk(change.new, "hardening-weakened", f"hardening weakened: {shown}", HARDENING_HINT)]
+
+
+def _containers(pod: Manifest) -> dict[str, Manifest]:
+    """The containers and init containers (native sidecars included) of a pod, by name."""
+    return {str(c.get("name")): c for part in ("initContainers", "containers") for c in pod.get(part) or []
+            if isinstance(c, dict)}
+
+
+def _settings(pod: Manifest, container: Manifest) -> dict[str, Any]:
+    """The hardening that applies to `container`: its securityContext, else the pod's for the inherited fields."""
+    own = container.get("securityContext") or {}
+    pod_level = pod.get("securityContext") or {}
+    capabilities = own.get("capabilities") or {}
+    seccomp = own.get("seccompProfile") or pod_level.get("seccompProfile") or {}
+    return {
+        "runAsNonRoot": own.get("runAsNonRoot", pod_level.get("runAsNonRoot")),
+        "allowPrivilegeEscalation": own.get("allowPrivilegeEscalation"),
+        "readOnlyRootFilesystem": own.get("readOnlyRootFilesystem"),
+        "privileged": own.get("privileged"),
+        "drop": {str(c) for c in capabilities.get("drop") or []},
+        "add": {str(c) for c in capabilities.get("add") or []},
+        "seccomp": seccomp.get("type") if isinstance(seccomp, dict) else None,
+    }
+
+
+def _weakened(old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for field, safe in (("runAsNonRoot", True), ("allowPrivilegeEscalation", False), ("readOnlyRootFilesystem", True)):
+        if old[field] is safe and new[field] is not safe:
+            found.append(f"{field} {_flag(old[field])} -> {_flag(new[field])}")
+    if old["privileged"] is not True and new["privileged"] is True:
+        found.append(f"privileged {_flag(old['privileged'])} -> true")
+    if lost := sorted(old["drop"] - new["drop"]):
+        found.append(f"capabilities.drop loses {', '.join(lost)}")
+    if gained := sorted(new["add"] - old["add"]):
+        found.append(f"capabilities.add gains {', '.join(gained)}")
+    if old["seccomp"] in _STRONG_SECCOMP and new["seccomp"] not in _STRONG_SECCOMP:
+        found.append(f"seccompProfile {old['seccomp']} -> {new['seccomp'] or 'unset'}")
+    return found
+
+
+def _flag(value: Any) -> str:
+    return "unset" if value is None else str(value).lower()
+
+
 def moved_between_apps(change: Change) -> list[Risk]:
     """An object that moves to another Argo CD application: the old app may prune it before the new one adopts it."""
     if not change.moved or change.old is None or change.new is None or change.old.app == change.new.app:
@@ -319,7 +395,7 @@ def moved_between_apps(change: Change) -> list[Risk]:
 
 
 PER_CHANGE: tuple[Callable[[Change], list[Risk]], ...] = (immutable_fields, namespace_deletion, project_widening, scale_to_zero,
-                                                          moved_between_apps)
+                                                          hardening_weakened, moved_between_apps)
 
 
 def find_risks(old: Tree, new: Tree, changes: list[Change]) -> list[Risk]:
