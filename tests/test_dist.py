@@ -84,7 +84,8 @@ def _cdk8s_project(tmp_path: Path) -> Path:
     for name in ("cdk8s.yaml", "main.py", "environments"):
         src = ROOT / name
         (shutil.copytree if src.is_dir() else shutil.copy)(src, project / name)
-    (project / "sophia").symlink_to(ROOT / "sophia")
+    for package in ("sophia", "extensions"):  # this checkout's, whatever the environment has installed
+        (project / package).symlink_to(ROOT / package)
     return project
 
 
