@@ -160,7 +160,7 @@ CASES = [
         "      dependencies: [{service: db}]\n",
         "environments/catalog.yaml:44: spec.services.queue-worker.waivers.SOPHIA-SEC-001: Input should be 'SOPHIA-PROBE-001', "
         "'SOPHIA-RES-001', 'SOPHIA-PSS-001', 'SOPHIA-PSS-002', 'SOPHIA-PSS-003', 'SOPHIA-PSS-004', 'SOPHIA-PSS-005', "
-        "'SOPHIA-PSS-006', 'SOPHIA-PSS-007' or 'SOPHIA-PSS-008'",
+        "'SOPHIA-PSS-006', 'SOPHIA-PSS-007', 'SOPHIA-PSS-008' or 'SOPHIA-PSS-009'",
         id="waiver-of-unwaivable-rule",
     ),
     pytest.param(

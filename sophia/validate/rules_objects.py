@@ -9,8 +9,8 @@ from typing import Any
 from sophia.values import FieldPath
 
 from .documents import Resource
+from .pod_templates import pod_template
 from .rule import PolicyContext, Rule, Violation, per_resource
-from .rules_pods import pod_template
 from .settings import YAML_SUFFIXES
 
 _ARGO_GROUP = "argoproj.io/"

@@ -74,7 +74,7 @@ SECRET_FILES_VOLUME = "secret-files"
 
 WaivableRule = Literal[
     "SOPHIA-PROBE-001", "SOPHIA-RES-001", "SOPHIA-PSS-001", "SOPHIA-PSS-002", "SOPHIA-PSS-003", "SOPHIA-PSS-004",
-    "SOPHIA-PSS-005", "SOPHIA-PSS-006", "SOPHIA-PSS-007", "SOPHIA-PSS-008",
+    "SOPHIA-PSS-005", "SOPHIA-PSS-006", "SOPHIA-PSS-007", "SOPHIA-PSS-008", "SOPHIA-PSS-009",
 ]
 """Policy rules of a workload that a service may waive for itself (each id is a rule of `sophia policy`):
 the probe rule, and the hardening rules a `patches:` entry may weaken on purpose."""
