@@ -144,16 +144,20 @@ NON_ROOT = """\
 """
 
 
-def test_a_patch_that_weakens_the_hardening_fails_the_policy_unless_waived(tmp_path: Path) -> None:
+def test_a_patch_that_weakens_the_hardening_fails_the_policy_and_the_api_server(tmp_path: Path) -> None:
+    """A waiver answers the policy, never the API server: the namespace sophia writes enforces PodSecurity
+    "restricted", so its pods would be refused whatever the service waives."""
     out = tmp_path / "dist"
     _write(compile_tree(_folder(tmp_path / "a", NON_ROOT)), out)
     report = check_paths([str(out / "staging/apps")], policy=True, repo_root=tmp_path)
-    assert [(f.name, f.rule) for f in report.errors if f.kind == "Deployment"] == [("api", "SOPHIA-PSS-001")]
+    assert [(f.name, f.rule) for f in report.errors if f.kind == "Deployment"] == [("api", "API"), ("api", "SOPHIA-PSS-001")]
 
     waiver = "      waivers: {SOPHIA-PSS-001: the vendor image must start as root to bind its port}\n"
     waived_out = tmp_path / "waived"
     _write(compile_tree(_folder(tmp_path / "b", NON_ROOT, waiver=waiver)), waived_out)
     report = check_paths([str(waived_out / "staging/apps")], policy=True, repo_root=tmp_path)
-    assert not [f for f in report.errors if f.kind == "Deployment"]
+    assert [(f.name, f.rule, f.message) for f in report.errors if f.kind == "Deployment"] == [
+        ("api", "API", 'namespace staging-apps enforces PodSecurity "restricted:latest": pods would be refused: '
+         'runAsNonRoot != true (pod or container "api" must set securityContext.runAsNonRoot=true)')]
     assert [(f.name, f.rule, f.waived) for f in report.waived] == [
         ("api", "SOPHIA-PSS-001", "the vendor image must start as root to bind its port")]

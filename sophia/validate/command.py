@@ -60,10 +60,10 @@ def check_paths(
     """
     catalog = SchemaCatalog(crds if crds is not None else crd_catalog())
     files = find_files(paths)
-    if not policy:
-        return validate_loaded(read_files(files), catalog)
     context = PolicyContext(Path(repo_root) if repo_root is not None else None, repositories)
-    child = _start_child(files, catalog) if parallel and _worth_forking(len(files)) else None
+    if not policy:
+        return validate_loaded(read_files(files), catalog, context)
+    child = _start_child(files, catalog, context) if parallel and _worth_forking(len(files)) else None
     try:
         prepare_secret_scanner()  # imports detect-secrets (~0.2 s), beside the child parsing
         loaded = child.receive() if child is not None else None
@@ -75,7 +75,7 @@ def check_paths(
         if child is not None:
             child.close()
     if not isinstance(schema_report, Report):
-        schema_report = validate_loaded(loaded, catalog)
+        schema_report = validate_loaded(loaded, catalog, context)
     return schema_report.merge(rules_report)
 
 
@@ -87,16 +87,16 @@ def _worth_forking(files: int) -> bool:
     return files >= PARALLEL_MIN_FILES and fork_is_useful()
 
 
-def _start_child(files: list[Path], catalog: SchemaCatalog) -> Forked | None:
+def _start_child(files: list[Path], catalog: SchemaCatalog, context: PolicyContext) -> Forked | None:
     """A forked copy that parses `files` and schema-checks them, sending each result when ready."""
-    return Forked.start(lambda channel: _child_main(files, catalog, channel))
+    return Forked.start(lambda channel: _child_main(files, catalog, context, channel))
 
 
-def _child_main(files: list[Path], catalog: SchemaCatalog, channel: Channel) -> None:
+def _child_main(files: list[Path], catalog: SchemaCatalog, context: PolicyContext, channel: Channel) -> None:
     # Both looked up by name at call time: `documents.read_files` and this module's `validate_loaded`.
     loaded = documents.read_files(files)
     channel.send(loaded)
-    channel.send(validate_loaded(loaded, catalog))
+    channel.send(validate_loaded(loaded, catalog, context))
 
 
 def _emit(report: Report, output: str) -> None:

@@ -9,6 +9,14 @@ from typing import Any
 
 from sophia.values import FieldPath, dotted
 
+SCHEMA_RULE = "SCHEMA"
+CEL_RULE = "CEL"
+API_RULE = "API"
+API_WARNING_RULE = "API-WARNING"
+ARGOCD_RULE = "ARGOCD"
+"""The rule ids of the verdicts: what the API server (schemas, CEL rules, its own rules and admission, its
+warnings) and Argo CD answer. No `sophia.ai/waive.*` annotation applies to them."""
+
 ResourceId = tuple[str, int]
 """(file, document number); document 0 stands for a whole file that could not be read."""
 

@@ -19,7 +19,8 @@ Violation = tuple[Resource, FieldPath, str]
 
 @dataclass(frozen=True)
 class PolicyContext:
-    """What a rule may know beyond the resources: where the repository is, and its URLs."""
+    """What a check may know beyond the resources: where the repository is, and its URLs (the policy rules and
+    Argo CD's verdict read it)."""
 
     repo_root: Path | None = None
     repositories: frozenset[str] | None = None

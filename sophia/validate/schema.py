@@ -9,17 +9,27 @@ from typing import Any
 
 import jsonschema_rs
 
+from . import admission
 from .apiserver import api_problems
 from .catalog import SchemaCatalog
 from .crd_schema import apply_defaults, schema_checks
 from .crds import CrdCatalog, CrdVersion
 from .documents import Loaded, Resource, locate, read_paths
-from .report import Finding, Report, Unevaluated, make_report, merge_unevaluated
+from .report import (
+    API_RULE,
+    API_WARNING_RULE,
+    CEL_RULE,
+    SCHEMA_RULE,
+    Finding,
+    Report,
+    ResourceId,
+    Unevaluated,
+    make_report,
+    merge_unevaluated,
+)
+from .rule import PolicyContext
 
-RULE = "SCHEMA"
-CEL_RULE = "CEL"
-API_RULE = "API"
-API_WARNING_RULE = "API-WARNING"
+RULE = SCHEMA_RULE
 _API_HINT = "a Kubernetes 1.33 API server refuses this object (server-side dry run)"
 _API_WARNING_HINT = "the API server accepts it with this warning; dist/ promises neither rejections nor warnings"
 
@@ -29,16 +39,18 @@ def validate_paths(
     crds: CrdCatalog | None = None,
     *,
     catalog: SchemaCatalog | None = None,
+    context: PolicyContext | None = None,
 ) -> Report:
-    """Schema-check every YAML document under `paths` (custom resources against `crds`).
+    """The verdict on every YAML document under `paths` (custom resources against `crds`).
 
     Raises `UsageError` for a path that does not exist.
     """
-    return validate_loaded(read_paths(paths), catalog or SchemaCatalog(crds))
+    return validate_loaded(read_paths(paths), catalog or SchemaCatalog(crds), context)
 
 
-def validate_loaded(loaded: Loaded, catalog: SchemaCatalog) -> Report:
-    """Schema-check resources already read; findings carry line numbers."""
+def validate_loaded(loaded: Loaded, catalog: SchemaCatalog, context: PolicyContext | None = None) -> Report:
+    """The verdict on resources already read, object by object (schemas, CRDs, the API server's rules), then
+    across them (PodSecurity admission); findings carry line numbers."""
     findings: list[Finding] = list(loaded.problems)
     unevaluated: list[Unevaluated] = []
     evaluated = 0
@@ -47,9 +59,17 @@ def validate_loaded(loaded: Loaded, catalog: SchemaCatalog) -> Report:
         findings.extend(result.findings)
         unevaluated.extend(result.unevaluated)
         evaluated += result.evaluated
+    refused = {f.resource for f in findings if f.rule != API_WARNING_RULE}
+    findings.extend(set_findings(loaded.resources, catalog, context or PolicyContext(), refused))
     resources = [(r.file, r.document) for r in loaded.resources]
     report = make_report(resources, locate(findings))
     return replace(report, unevaluated=merge_unevaluated(unevaluated), evaluated_rules=evaluated)
+
+
+def set_findings(resources: Sequence[Resource], catalog: SchemaCatalog, context: PolicyContext,
+                 refused: set[ResourceId]) -> Iterator[Finding]:
+    """The verdicts that need more than one object: PodSecurity admission's (a pod and its namespace's labels)."""
+    yield from admission.pod_security_findings(resources, refused, {})
 
 
 @dataclass

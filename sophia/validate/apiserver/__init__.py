@@ -54,6 +54,7 @@ def _checks() -> dict[tuple[str, str], Check]:
         ("", "ConfigMap"): objects.config,
         ("", "Secret"): objects.config,
         ("node.k8s.io", "RuntimeClass"): objects.runtime_class,
+        ("", "Namespace"): objects.namespace,
     }
 
 

@@ -1,5 +1,6 @@
 """Objects around workloads: PodDisruptionBudget, HorizontalPodAutoscaler, PersistentVolumeClaim,
-ConfigMap, Secret and RuntimeClass, as the 1.33 API server validates them on creation."""
+ConfigMap, Secret and RuntimeClass, as the 1.33 API server validates them on creation; and the
+Namespace's PodSecurity labels, which the PodSecurity admission plugin refuses when invalid."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from sophia.values import FieldPath
 
+from .. import pod_security
 from . import formats as f
 from . import meta, pods, quantity
 from .formats import Problem
@@ -171,3 +173,18 @@ def runtime_class(data: dict[str, Any]) -> Iterator[Problem]:
     scheduling = f.mapping(data.get("scheduling"))
     yield from f.labels(scheduling.get("nodeSelector"), ("scheduling", "nodeSelector"))
     yield from pods.tolerations(scheduling.get("tolerations"), ("scheduling", "tolerations"))
+
+
+def namespace(data: dict[str, Any]) -> Iterator[Problem]:
+    """The PodSecurity labels (`pod-security.kubernetes.io/<mode>` and `<mode>-version`): a Namespace
+    created with an invalid one is refused (`PolicyToEvaluate`, then `invalidResponse` on create)."""
+    labels = f.mapping(f.mapping(data.get("metadata")).get("labels"))
+    for mode in pod_security.MODES:
+        key = pod_security.LABEL_PREFIX + mode
+        if key in labels:
+            problem = pod_security.level_problem(labels[key])
+            if problem:
+                yield f.invalid(("metadata", "labels", key), labels[key], problem)
+        version = labels.get(f"{key}-version")
+        if f"{key}-version" in labels and pod_security.parse_version(version) is None:
+            yield f.invalid(("metadata", "labels", f"{key}-version"), version, pod_security.VERSION_PROBLEM)
