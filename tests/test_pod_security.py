@@ -237,3 +237,32 @@ def test_an_unknown_or_permissive_level_gives_no_finding(tmp_path: Path, namespa
 def test_invalid_pod_security_labels_are_refused(tmp_path: Path, labels: str, expected: list[tuple[str, str]]) -> None:
     found = _verdict(tmp_path, NAMESPACE.replace("{LABELS}", labels))
     assert [(p, m) for r, p, m in found if r == "API"] == expected
+
+
+def test_an_object_without_a_namespace_is_in_its_applications(tmp_path: Path) -> None:
+    (tmp_path / ".git").mkdir()
+    folder = tmp_path / "dist" / "apps"
+    folder.mkdir(parents=True)
+    (folder / "Namespace-core.yaml").write_text(NAMESPACE.replace("{LABELS}", RESTRICTED))
+    (folder / "Deployment-api.yaml").write_text(_edit("metadata: {name: api, namespace: core}", "metadata: {name: api}",
+                                                      _edit("runAsNonRoot: true", "runAsNonRoot: false")))
+    (tmp_path / "dist" / "argocd.yaml").write_text(textwrap.dedent("""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: AppProject
+        metadata: {name: p, namespace: argocd}
+        spec:
+          sourceRepos: [https://git.example.com/r.git]
+          destinations: [{name: c, namespace: core}]
+          clusterResourceWhitelist: [{group: "", kind: Namespace}]
+        ---
+        apiVersion: argoproj.io/v1alpha1
+        kind: Application
+        metadata: {name: apps, namespace: argocd}
+        spec:
+          project: p
+          destination: {name: c, namespace: core}
+          source: {repoURL: https://git.example.com/r.git, path: dist/apps, targetRevision: main}
+        """))
+    report = validate_paths([tmp_path / "dist"])
+    assert {(f.rule, f.file.rsplit("/", 1)[-1], f.message.split(":")[0]) for f in report.errors if f.rule != "SCHEMA"} == {
+        ("API", "Deployment-api.yaml", 'namespace core enforces PodSecurity "restricted')}

@@ -24,6 +24,34 @@ from .settings import KUBERNETES_VERSION, kubernetes_schema_dir
 
 _DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
 
+CLUSTER_SCOPED = frozenset({
+    ("", "ComponentStatus"), ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "MutatingAdmissionPolicyBinding"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("apiregistration.k8s.io", "APIService"),
+    ("authentication.k8s.io", "SelfSubjectReview"), ("authentication.k8s.io", "TokenReview"),
+    ("authorization.k8s.io", "SelfSubjectAccessReview"), ("authorization.k8s.io", "SelfSubjectRulesReview"),
+    ("authorization.k8s.io", "SubjectAccessReview"),
+    ("certificates.k8s.io", "CertificateSigningRequest"), ("certificates.k8s.io", "ClusterTrustBundle"),
+    ("flowcontrol.apiserver.k8s.io", "FlowSchema"), ("flowcontrol.apiserver.k8s.io", "PriorityLevelConfiguration"),
+    ("networking.k8s.io", "IngressClass"), ("networking.k8s.io", "IPAddress"), ("networking.k8s.io", "ServiceCIDR"),
+    ("node.k8s.io", "RuntimeClass"),
+    ("rbac.authorization.k8s.io", "ClusterRole"), ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("resource.k8s.io", "DeviceClass"), ("resource.k8s.io", "DeviceTaintRule"), ("resource.k8s.io", "ResourceSlice"),
+    ("scheduling.k8s.io", "PriorityClass"),
+    ("storage.k8s.io", "CSIDriver"), ("storage.k8s.io", "CSINode"), ("storage.k8s.io", "StorageClass"),
+    ("storage.k8s.io", "VolumeAttachment"), ("storage.k8s.io", "VolumeAttributesClass"),
+    ("storagemigration.k8s.io", "StorageVersionMigration"),
+})
+"""The cluster-scoped built-in kinds of Kubernetes 1.33 (`kubectl api-resources --namespaced=false`), by (group,
+kind); every other built-in kind is namespaced. The OpenAPI schemas do not say which are: the API server's
+discovery does, and this is its answer (`tests/test_argocd_verdict.py` checks each has a 1.33 schema)."""
+
 
 class CatalogError(Exception):
     """A schema folder is missing or a schema file cannot be used (exit status 2 for folders)."""
@@ -74,6 +102,16 @@ class SchemaCatalog:
         if found is None:
             found = self._cache[key] = self._compile(api_version, kind)
         return found
+
+    def namespaced(self, api_version: str, kind: str) -> bool | None:
+        """Whether objects of a kind live in a namespace, as the API server's discovery answers: built-in
+        kinds by `CLUSTER_SCOPED`, custom ones by the `scope` of their pinned CRD; None when unknown."""
+        for found in self.lookup(api_version, kind):
+            if found.crd is not None:
+                return found.crd.namespaced
+            if found.validator is not None:
+                return (split_api_version(api_version)[0], kind) not in CLUSTER_SCOPED
+        return None
 
     def _compile(self, api_version: str, kind: str) -> tuple[Lookup, ...]:
         group, version = split_api_version(api_version)

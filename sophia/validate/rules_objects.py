@@ -8,6 +8,7 @@ from typing import Any
 
 from sophia.values import FieldPath
 
+from .argocd import application_sources, repository_root
 from .documents import Resource
 from .pod_templates import pod_template
 from .rule import PolicyContext, Rule, Violation, per_resource
@@ -76,14 +77,6 @@ def _service_selects_pods(resources: Sequence[Resource], _: PolicyContext) -> It
             yield resource, ("spec", "selector"), f"selector {shown} matches no pod template in the checked set"
 
 
-def repository_root(start: Path) -> Path | None:
-    """The nearest folder at or above `start` holding `.git`."""
-    for folder in (start.resolve(), *start.resolve().parents):
-        if (folder / ".git").exists():
-            return folder
-    return None
-
-
 def _holds_manifests(folder: Path, recurse: bool) -> bool:
     files = folder.rglob("*") if recurse else folder.iterdir()
     return any(f.suffix in _MANIFEST_SUFFIXES and f.is_file() for f in files)
@@ -96,12 +89,7 @@ def _application_paths(resources: Sequence[Resource], context: PolicyContext) ->
         spec = resource.data.get("spec") if isinstance(resource.data, dict) else None
         if not isinstance(spec, dict):
             continue
-        sources: list[tuple[FieldPath, Any]] = []
-        if isinstance(spec.get("source"), dict):
-            sources.append((("spec", "source"), spec["source"]))
-        if isinstance(spec.get("sources"), list):
-            sources.extend((("spec", "sources", i), s) for i, s in enumerate(spec["sources"]) if isinstance(s, dict))
-        for where, source in sources:
+        for where, source in application_sources(spec):
             path = source.get("path")
             if source.get("chart") or not isinstance(path, str):
                 continue

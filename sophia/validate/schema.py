@@ -9,7 +9,7 @@ from typing import Any
 
 import jsonschema_rs
 
-from . import admission
+from . import admission, argocd
 from .apiserver import api_problems
 from .catalog import SchemaCatalog
 from .crd_schema import apply_defaults, schema_checks
@@ -50,7 +50,7 @@ def validate_paths(
 
 def validate_loaded(loaded: Loaded, catalog: SchemaCatalog, context: PolicyContext | None = None) -> Report:
     """The verdict on resources already read, object by object (schemas, CRDs, the API server's rules), then
-    across them (PodSecurity admission); findings carry line numbers."""
+    across them (PodSecurity admission, Argo CD's projects); findings carry line numbers."""
     findings: list[Finding] = list(loaded.problems)
     unevaluated: list[Unevaluated] = []
     evaluated = 0
@@ -68,8 +68,11 @@ def validate_loaded(loaded: Loaded, catalog: SchemaCatalog, context: PolicyConte
 
 def set_findings(resources: Sequence[Resource], catalog: SchemaCatalog, context: PolicyContext,
                  refused: set[ResourceId]) -> Iterator[Finding]:
-    """The verdicts that need more than one object: PodSecurity admission's (a pod and its namespace's labels)."""
-    yield from admission.pod_security_findings(resources, refused, {})
+    """The verdicts that need more than one object: Argo CD's (an Application's project and the objects of its
+    folder) and PodSecurity admission's (a pod and its namespace's labels)."""
+    placed = argocd.placements(resources, argocd.syncs_of(resources, context))
+    yield from argocd.argocd_findings(resources, placed, catalog.namespaced)
+    yield from admission.pod_security_findings(resources, refused, argocd.default_namespaces(placed))
 
 
 @dataclass
