@@ -48,8 +48,9 @@ CLUSTER_KINDS = (
     ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
     ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
     ("node.k8s.io", "RuntimeClass"),
-    ("nfd.k8s-sigs.io", "NodeFeatureRule"),
 )
+"""The cluster-scoped kinds the cluster's AppProject always allows: those any add-on installs with its CRDs and
+RBAC, and sophia's own RuntimeClass. An add-on's other kinds are its `clusterResources` in the Cluster file."""
 SECRET_STORE_KIND = (EXTERNAL_SECRETS_GROUP, "ClusterSecretStore")
 ADDON_NAMESPACE = {
     f"{WAIVER_ANNOTATION_PREFIX}SOPHIA-NET-002": "the namespace of a cluster add-on: its chart or manifests run the pods "
@@ -82,7 +83,7 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         source_repos=tuple(sorted(repos)),
         namespaces=tuple(sorted({argo_ns, *(a.namespace for a in addons.values())}
                                 | ({esc.token_secret.namespace} if readers and esc else set()))),
-        cluster_resources=CLUSTER_KINDS + ((SECRET_STORE_KIND,) if readers else ()),
+        cluster_resources=_cluster_kinds(addons, readers),
     ))
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": source.repo_url,
@@ -140,6 +141,14 @@ def build_cluster(root: SophiaConstruct, cluster: Cluster) -> None:
         dest_namespace=argo_ns,
         wave=ROOT_WAVE,
     ))
+
+
+def _cluster_kinds(addons: dict[str, Addon], readers: dict[str, Addon]) -> tuple[tuple[str, str], ...]:
+    """The cluster project's clusterResourceWhitelist: `CLUSTER_KINDS`, the ClusterSecretStore when add-ons read
+    secrets, and every add-on's `clusterResources`; sorted, each once."""
+    kinds = {*CLUSTER_KINDS, *((SECRET_STORE_KIND,) if readers else ())}
+    kinds.update((r.group, r.kind) for addon in addons.values() for r in addon.cluster_resources)
+    return tuple(sorted(kinds))
 
 
 def _addon_secrets(scope: ApplicationChart, cluster: str, esc: Esc, readers: dict[str, Addon], *, folder: str) -> None:

@@ -355,3 +355,57 @@ def test_adding_a_helm_addon_is_an_edit_of_the_cluster_file_only(tmp_path: Path)
     project = yaml.safe_load(after[f"{CLUSTER_ARGOCD}/AppProject-cluster-sophia-k3s.yaml"])["spec"]
     assert "https://kubernetes-sigs.github.io/metrics-server" in project["sourceRepos"]
     assert {"name": "sophia-k3s", "namespace": "kube-metrics"} in project["destinations"]
+
+
+PRIORITY = """\
+    scheduler-extras:
+      release: v1.0.0
+      chart: {repo: https://charts.example.org, name: scheduler-extras, version: 1.0.0}
+      namespace: scheduler-extras
+      clusterResources:
+        - {group: scheduling.k8s.io, kind: PriorityClass}
+        - {group: storage.k8s.io, kind: StorageClass}
+        - {group: rbac.authorization.k8s.io, kind: ClusterRole}
+        - {group: scheduling.k8s.io, kind: PriorityClass}
+  nodePools:
+"""
+
+
+def test_an_addons_cluster_wide_kinds_are_an_edit_of_the_cluster_file_only(tmp_path: Path) -> None:
+    """A chart that creates a PriorityClass or a StorageClass: its entry lists them, and the cluster's AppProject
+    allows them (sorted, each once), so that Argo CD syncs them; no code change."""
+    root = _copy(tmp_path, ROOT / "environments")
+    _edit(root, "clusters/sophia-k3s.yaml", "  nodePools:\n", PRIORITY)
+    before = yaml.safe_load(compile_tree(ROOT / "environments")[f"{CLUSTER_ARGOCD}/AppProject-cluster-sophia-k3s.yaml"])
+    after = yaml.safe_load(compile_tree(root)[f"{CLUSTER_ARGOCD}/AppProject-cluster-sophia-k3s.yaml"])
+    kinds = [(k["group"], k["kind"]) for k in after["spec"]["clusterResourceWhitelist"]]
+    assert kinds == sorted(set(kinds)), "sorted, each once"
+    assert set(kinds) - {(k["group"], k["kind"]) for k in before["spec"]["clusterResourceWhitelist"]} == {
+        ("scheduling.k8s.io", "PriorityClass"), ("storage.k8s.io", "StorageClass")}
+    assert ("nfd.k8s-sigs.io", "NodeFeatureRule") in kinds, "the NVIDIA add-on's own entry lists it"
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    pytest.param("{group: storage.k8s.io, kind: StorageClass}", "{group: Storage.k8s.io, kind: StorageClass}",
+                 "environments/clusters/sophia-k3s.yaml:{line}: spec.addons.scheduler-extras.clusterResources[1].group: "
+                 "'Storage.k8s.io' is not a valid API group", id="group-not-a-dns-subdomain"),
+    pytest.param("{group: storage.k8s.io, kind: StorageClass}", "{group: storage.k8s.io, kind: storageclass}",
+                 "environments/clusters/sophia-k3s.yaml:{line}: spec.addons.scheduler-extras.clusterResources[1].kind: "
+                 "'storageclass' is not a valid kind", id="kind-not-camel-case"),
+    pytest.param("{group: storage.k8s.io, kind: StorageClass}", "{kind: StorageClass}",
+                 "environments/clusters/sophia-k3s.yaml:{line}: spec.addons.scheduler-extras.clusterResources[1].group: "
+                 "required field is", id="group-required"),
+    pytest.param("{group: storage.k8s.io, kind: StorageClass}", "{group: storage.k8s.io, kind: '*'}",
+                 "environments/clusters/sophia-k3s.yaml:{line}: spec.addons.scheduler-extras.clusterResources[1].kind: "
+                 "'*' is not a valid kind", id="no-wildcard"),
+    pytest.param("{group: storage.k8s.io, kind: StorageClass}", "{group: '', kind: PersistentVolume}", None, id="core-group"),
+])
+def test_cluster_resources_errors_are_located(tmp_path: Path, old: str, new: str, expected: str | None) -> None:
+    root = _copy(tmp_path, ROOT / "environments")
+    _edit(root, "clusters/sophia-k3s.yaml", "  nodePools:\n", PRIORITY)
+    _edit(root, "clusters/sophia-k3s.yaml", old, new)
+    if expected is None:
+        load(root)
+        return
+    line = (root / "clusters/sophia-k3s.yaml").read_text().splitlines().index(f"        - {new}") + 1
+    assert expected.format(line=line) in _errors(root)

@@ -102,6 +102,19 @@ class AddonCrds(Model):
         default=None, description="Release of the project whose CRDs the add-on installs; defaults to the add-on's release."
     )
 
+ResourceGroup = Annotated[str, _check(
+    re.compile(f"(?:{_DNS1123_SUBDOMAIN.pattern})?"), 'API group ("" for the core group, else a DNS subdomain, e.g. '
+    "scheduling.k8s.io)", 253)]
+KindName = Annotated[str, _check(re.compile(r"[A-Z][A-Za-z0-9]*"), "kind (a CamelCase name, e.g. PriorityClass)", 63)]
+
+
+class ClusterResource(Model):
+    """A cluster-scoped kind an add-on creates: Argo CD syncs it only when the cluster's AppProject lists it."""
+
+    group: ResourceGroup = Field(description='API group of the kind: "" for the core group, else e.g. scheduling.k8s.io.')
+    kind: KindName = Field(description="The kind, e.g. PriorityClass.")
+
+
 SecretName = Annotated[str, _check(_DNS1123_SUBDOMAIN, "Secret name (a DNS subdomain)", 253)]
 
 SecretKey = Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")]
@@ -166,6 +179,12 @@ class Addon(Model):
         default=None, description="Argo CD `source.kustomize` settings, e.g. inline patches (git only)."
     )
     crds: AddonCrds | None = Field(default=None, description="The CustomResourceDefinitions it installs, if any.")
+    cluster_resources: list[ClusterResource] = Field(
+        default_factory=list,
+        description="Cluster-scoped kinds it creates beyond those any add-on may (Namespace, CustomResourceDefinition, "
+        "ClusterRole, ClusterRoleBinding, webhook configurations), e.g. {group: scheduling.k8s.io, kind: PriorityClass}: "
+        "the cluster's AppProject lists them in clusterResourceWhitelist, without which Argo CD refuses to sync them.",
+    )
     secrets: dict[SecretName, AddonSecret] = Field(
         default_factory=dict,
         description="Secrets it reads, by name, in its namespace: ExternalSecrets from the cluster's ESC environment "
