@@ -16,7 +16,7 @@ from constructs import Construct
 from sophia import capacity, graph
 from sophia.cluster import build_cluster, prometheus_peer
 from sophia.constructs._base import SophiaConstruct, selector_pairs
-from sophia.constructs._workload_props import SecretItem, WorkloadProps
+from sophia.constructs._workload_props import RELAXED_RULES, SecretItem, WorkloadProps
 from sophia.constructs.acme_issuer import AcmeIssuer, AcmeIssuerProps
 from sophia.constructs.application_chart import ApplicationChart
 from sophia.constructs.argocd_application import ArgoApplication, ArgoApplicationProps
@@ -26,7 +26,7 @@ from sophia.constructs.exposure import Exposure, ExposureProps
 from sophia.constructs.hand_written import HandWrittenManifests
 from sophia.constructs.llm_gateway import NAME as GATEWAY
 from sophia.constructs.llm_gateway import PROXY_PORT, LlmGateway, LlmGatewayProps
-from sophia.constructs.namespace import Namespace, NamespaceProps
+from sophia.constructs.namespace import Namespace, NamespaceProps, pod_security_for
 from sophia.constructs.network_access import NetworkAccess, NetworkAccessProps, Peer
 from sophia.constructs.node_agent import NodeAgent
 from sophia.constructs.one_off_job import OneOffJob
@@ -112,6 +112,12 @@ def check_environment(env: Env) -> list[Problem]:
                 "place it on a pool with one of those models, or accept the pool's model",
             ))
     return problems
+
+
+def _waived(env: Env, svc: Service) -> set[str]:
+    """The policy rules a service waives: its own waivers, and those its named security exception implies."""
+    relaxed = {r for e in env.spec.exceptions if e.service == svc.name for r in e.relax}
+    return {str(rule) for rule in svc.spec.waivers} | {RELAXED_RULES[r] for r in relaxed if r in RELAXED_RULES}
 
 
 def _workload_props(env: Env, svc: Service, outgoing: list[graph.Edge]) -> WorkloadProps:
@@ -249,8 +255,10 @@ def _environment(root: PlatformTree, env: Env, extensions: tuple[Extension, ...]
         namespace = env.spec.namespaces[app]
         app_scope = ApplicationChart(scope, app, folder=folder, namespace=namespace)
         exposed = env.spec.tls is not None and any(s.spec.expose for s in by_app[app])
-        Namespace(app_scope, "Namespace", folder=folder,
-                  props=NamespaceProps(name=namespace, environment=env.name, application=app, acme_solver=exposed))
+        level, reasons = pod_security_for({svc.name: _waived(env, svc) for svc in by_app[app]})
+        Namespace(app_scope, "Namespace", folder=folder, props=NamespaceProps(
+            name=namespace, environment=env.name, application=app, acme_solver=exposed,
+            pod_security=level, pod_security_reasons=reasons))
         registry = app_scope.patch_registry
         assert registry is not None
         for svc in sorted(by_app[app], key=lambda s: s.name):

@@ -144,20 +144,26 @@ NON_ROOT = """\
 """
 
 
-def test_a_patch_that_weakens_the_hardening_fails_the_policy_and_the_api_server(tmp_path: Path) -> None:
-    """A waiver answers the policy, never the API server: the namespace sophia writes enforces PodSecurity
-    "restricted", so its pods would be refused whatever the service waives."""
+def test_a_patch_that_weakens_the_hardening_fails_unless_waived_and_the_waiver_lowers_the_namespace(tmp_path: Path) -> None:
+    """Without a waiver: the policy and the API server (the namespace enforces PodSecurity "restricted")
+    refuse it. With one: its namespace enforces the level the waived rule needs (baseline), saying why,
+    so the policy and the API server both accept what the service declared."""
     out = tmp_path / "dist"
     _write(compile_tree(_folder(tmp_path / "a", NON_ROOT)), out)
     report = check_paths([str(out / "staging/apps")], policy=True, repo_root=tmp_path)
     assert [(f.name, f.rule) for f in report.errors if f.kind == "Deployment"] == [("api", "API"), ("api", "SOPHIA-PSS-001")]
+    assert [f.message for f in report.errors if f.rule == "API"] == [
+        'namespace staging-apps enforces PodSecurity "restricted:latest": pods would be refused: runAsNonRoot != true '
+        '(pod or container "api" must set securityContext.runAsNonRoot=true)']
 
     waiver = "      waivers: {SOPHIA-PSS-001: the vendor image must start as root to bind its port}\n"
     waived_out = tmp_path / "waived"
-    _write(compile_tree(_folder(tmp_path / "b", NON_ROOT, waiver=waiver)), waived_out)
+    files = compile_tree(_folder(tmp_path / "b", NON_ROOT, waiver=waiver))
+    _write(files, waived_out)
     report = check_paths([str(waived_out / "staging/apps")], policy=True, repo_root=tmp_path)
-    assert [(f.name, f.rule, f.message) for f in report.errors if f.kind == "Deployment"] == [
-        ("api", "API", 'namespace staging-apps enforces PodSecurity "restricted:latest": pods would be refused: '
-         'runAsNonRoot != true (pod or container "api" must set securityContext.runAsNonRoot=true)')]
+    assert [f for f in report.errors if f.kind in ("Deployment", "Namespace")] == []
     assert [(f.name, f.rule, f.waived) for f in report.waived] == [
         ("api", "SOPHIA-PSS-001", "the vendor image must start as root to bind its port")]
+    namespace = yaml.safe_load(files["staging/apps/Namespace-staging-apps.yaml"])["metadata"]
+    assert namespace["labels"]["pod-security.kubernetes.io/enforce"] == "baseline"
+    assert namespace["annotations"]["sophia.ai/pod-security"] == "baseline, for the waivers of api: SOPHIA-PSS-001"

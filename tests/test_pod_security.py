@@ -266,3 +266,24 @@ def test_an_object_without_a_namespace_is_in_its_applications(tmp_path: Path) ->
     report = validate_paths([tmp_path / "dist"])
     assert {(f.rule, f.file.rsplit("/", 1)[-1], f.message.split(":")[0]) for f in report.errors if f.rule != "SCHEMA"} == {
         ("API", "Deployment-api.yaml", 'namespace core enforces PodSecurity "restricted')}
+
+
+def test_a_waiver_lowers_its_namespace_one_level_below_the_checks_it_waives() -> None:
+    """What the compiler writes (constructs.namespace) matches what the validator's rules are made of:
+    waiving restricted-only checks needs baseline, waiving a baseline check needs privileged."""
+    from sophia.constructs.namespace import POD_SECURITY_WAIVED
+    from sophia.validate.pod_security import BY_ID
+    from sophia.validate.rules_pods import PSS_CHECKS
+
+    expected = {rule: "baseline" if all(BY_ID[i].level == "restricted" for i in ids) else "privileged"
+                for rule, ids in PSS_CHECKS.items()}
+    assert POD_SECURITY_WAIVED == expected
+
+
+def test_the_namespace_level_is_the_lowest_its_waivers_need() -> None:
+    from sophia.constructs.namespace import pod_security_for
+
+    assert pod_security_for({"api": set(), "db": {"SOPHIA-RES-001"}}) == ("restricted", ())
+    assert pod_security_for({"api": {"SOPHIA-PSS-001"}}) == ("baseline", ("api: SOPHIA-PSS-001",))
+    assert pod_security_for({"api": {"SOPHIA-PSS-001"}, "agent": {"SOPHIA-PSS-005"}}) == (
+        "privileged", ("agent: SOPHIA-PSS-005", "api: SOPHIA-PSS-001"))

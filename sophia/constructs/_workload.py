@@ -32,6 +32,7 @@ from sophia.constructs._pod import pod_template
 from sophia.constructs._workload_props import (
     EXCEPTION_ANNOTATION,
     HEADLESS_LABEL,
+    RELAXED_RULES,
     WAVE_CONFIG,
     SecretItem,
     WorkloadProps,
@@ -155,9 +156,13 @@ def workload_annotations(p: WorkloadProps) -> dict[str, str] | None:
     out: dict[str, str] = {}
     if p.relax:
         out[EXCEPTION_ANNOTATION] = f"{', '.join(sorted(p.relax))}: {p.exception_reason}"
-    for rule, reason in sorted(p.spec.waivers.items()):
+    waivers: dict[str, str] = {
+        RELAXED_RULES[r]: f"security exception: {p.exception_reason}" for r in p.relax if r in RELAXED_RULES
+    }
+    waivers.update({str(rule): reason for rule, reason in p.spec.waivers.items()})
+    for rule, reason in sorted(waivers.items()):
         out[WAIVER_ANNOTATION_PREFIX + rule] = reason
-    return out or None
+    return dict(sorted(out.items())) or None
 
 __all__ = [
     "WAVE_CONFIG", "SecretItem", "WorkloadProps", "autoscaler", "companions", "config_map", "deployment",

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
 GPU_RESOURCE = "nvidia.com/gpu"
 
 EXCEPTION_ANNOTATION = "sophia.ai/security-exception"
+RELAXED_RULES = {"runAsNonRoot": "SOPHIA-PSS-001", "capabilities": "SOPHIA-PSS-003", "seccompProfile": "SOPHIA-PSS-004"}
+"""The policy rule each named relaxation waives (with the exception's reason). These three are also
+the Pod Security Standard controls that `restricted` adds to `baseline`: a namespace holding such a
+relaxation enforces `baseline` (readOnlyRootFilesystem is no PSS control)."""
 
 HEADLESS_LABEL = "sophia.ai/headless"
 """On a StatefulSet's headless Service only (value "true"): it has the client Service's labels otherwise,

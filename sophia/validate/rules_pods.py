@@ -90,28 +90,42 @@ def _images(_: Resource, pod: PodTemplate) -> Iterator[tuple[FieldPath, str]]:
                 yield (*c.path, "image"), f'image "{image}" of container "{c.name}" {problem}'
 
 
+PSS_CHECKS: dict[str, tuple[str, ...]] = {
+    "SOPHIA-PSS-001": ("runAsNonRoot", "runAsUser"),
+    "SOPHIA-PSS-002": ("allowPrivilegeEscalation",),
+    "SOPHIA-PSS-003": ("capabilities_restricted",),
+    "SOPHIA-PSS-004": ("seccompProfile_restricted",),
+    "SOPHIA-PSS-005": ("hostNamespaces",),
+    "SOPHIA-PSS-006": ("restrictedVolumes",),
+    "SOPHIA-PSS-007": ("privileged",),
+    "SOPHIA-PSS-008": ("hostPorts",),
+    "SOPHIA-PSS-009": ("appArmorProfile", "seLinuxOptions", "procMount", "sysctls", "windowsHostProcess"),
+}
+"""The Pod Security Standards checks each SOPHIA-PSS rule is made of (ids of `pod_security.CHECKS`)."""
+
+
 RULES = (
     Rule("SOPHIA-PSS-001", "Pods run as a non-root user", "set securityContext.runAsNonRoot: true on the pod",
-         _standard("runAsNonRoot", "runAsUser")),
+         _standard(*PSS_CHECKS["SOPHIA-PSS-001"])),
     Rule("SOPHIA-PSS-002", "Containers cannot gain privileges",
-         "set securityContext.allowPrivilegeEscalation: false on every container", _standard("allowPrivilegeEscalation")),
+         "set securityContext.allowPrivilegeEscalation: false on every container", _standard(*PSS_CHECKS["SOPHIA-PSS-002"])),
     Rule("SOPHIA-PSS-003", "Containers drop ALL capabilities and add at most NET_BIND_SERVICE",
-         "set securityContext.capabilities: {drop: [ALL]} on every container", _standard("capabilities_restricted")),
+         "set securityContext.capabilities: {drop: [ALL]} on every container", _standard(*PSS_CHECKS["SOPHIA-PSS-003"])),
     Rule("SOPHIA-PSS-004", "Pods use the RuntimeDefault or a Localhost seccomp profile",
-         "set securityContext.seccompProfile.type: RuntimeDefault on the pod", _standard("seccompProfile_restricted")),
+         "set securityContext.seccompProfile.type: RuntimeDefault on the pod", _standard(*PSS_CHECKS["SOPHIA-PSS-004"])),
     Rule("SOPHIA-PSS-005", "Pods do not share the node's network, PID or IPC namespace",
-         "remove hostNetwork, hostPID and hostIPC", _standard("hostNamespaces")),
+         "remove hostNetwork, hostPID and hostIPC", _standard(*PSS_CHECKS["SOPHIA-PSS-005"])),
     Rule("SOPHIA-PSS-006", "Pods mount only restricted volume types (no hostPath)",
          "use configMap, secret, emptyDir, projected, downwardAPI, csi, ephemeral, image or a persistentVolumeClaim",
-         _standard("restrictedVolumes")),
+         _standard(*PSS_CHECKS["SOPHIA-PSS-006"])),
     Rule("SOPHIA-PSS-007", "Containers are not privileged", "remove securityContext.privileged",
-         _standard("privileged")),
+         _standard(*PSS_CHECKS["SOPHIA-PSS-007"])),
     Rule("SOPHIA-PSS-008", "Containers do not bind host ports", "remove hostPort; expose the port through a Service",
-         _standard("hostPorts")),
+         _standard(*PSS_CHECKS["SOPHIA-PSS-008"])),
     Rule("SOPHIA-PSS-009", "Pods keep the default AppArmor, SELinux, /proc and sysctl protections and are no Windows host process",
          "leave appArmorProfile (or set RuntimeDefault), seLinuxOptions user/role/type, procMount, unsafe sysctls and "
          "windowsOptions.hostProcess out",
-         _standard("appArmorProfile", "seLinuxOptions", "procMount", "sysctls", "windowsHostProcess")),
+         _standard(*PSS_CHECKS["SOPHIA-PSS-009"])),
     Rule("SOPHIA-RES-001", "Every container requests and limits cpu and memory",
          "set resources.requests and resources.limits for cpu and memory", _pod_rule(_resources)),
     Rule("SOPHIA-PROBE-001", "Every long-running container has liveness and readiness probes",
