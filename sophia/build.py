@@ -374,8 +374,8 @@ def _argocd(env_scope: SophiaConstruct, env: Env, apps: list[str], waves: dict[s
     base = spec.source.path.rstrip("/")
     common: dict[str, Any] = {
         "namespace": argo_ns, "project": project, "repo_url": spec.source.repo_url,
-        # a promoted environment, root included, tracks its deploy branch: what it runs is dist/ at that
-        # branch, self-consistent, and a merge to main changes nothing there until it is promoted
+        # a promoted environment tracks its deploy branch: what it runs is dist/ at that branch, where the
+        # promote workflow pins the children to the revision; a merge to main changes nothing there
         "revision": spec.promotion.deploy_branch(env.name) if spec.promotion else spec.source.target_revision,
         "cluster": env.cluster.metadata.name,
     }

@@ -38,6 +38,7 @@ _LAZY = {
     "promote": "sophia.promote.command:promote",
     "rollback": "sophia.promote.command:rollback",
     "deploy-branches": "sophia.promote.command:deploy_branches",
+    "pin-applications": "sophia.promote.command:pin_applications",
 }
 """Commands in their own packages, imported only when run (start-up time is part of every synth)."""
 

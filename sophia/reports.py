@@ -31,7 +31,7 @@ def _synced_at(env: Env) -> str:
     promotion = env.spec.promotion
     if promotion is None:
         return f"at `{env.spec.source.target_revision}`"
-    return (f"at `{promotion.revision}`, promoted from {promotion.from_}: every Application tracks the branch "
+    return (f"at `{promotion.revision}`, promoted from {promotion.from_}: its root tracks the branch "
             f"`{promotion.deploy_branch(env.name)}`, which the promote workflow sets to that revision")
 
 

@@ -93,13 +93,24 @@ def test_a_change_that_does_not_compile_is_put_back(repo: Path) -> None:
 
 
 def _run_promote_workflow(repo: Path) -> None:
-    """What .github/workflows/promote.yml does after a merge: each deploy branch to its promoted commit of main."""
+    """What .github/workflows/promote.yml does after a merge: each deploy branch to its promoted commit
+    of main, plus one commit pinning the environment's child Applications to that commit."""
     listed = _sophia(repo, "deploy-branches")
     assert listed.returncode == 0, listed.stderr
     for line in listed.stdout.splitlines():
-        branch, revision, _ = line.split()
+        branch, revision, environment = line.split()
         _git(repo, "merge-base", "--is-ancestor", revision, "origin/main")
-        _git(repo, "push", "-q", "--force", "origin", f"{revision}:refs/heads/{branch}")
+        parent = subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "--quiet", f"origin/{branch}^"],
+                                capture_output=True, text=True, check=False).stdout.strip()
+        if parent == revision:
+            continue
+        work = repo.parent / f"deploy-{environment}"
+        _git(repo, "worktree", "add", "-q", "--detach", str(work), revision)
+        pinned = _sophia(repo, "pin-applications", environment, revision, "--dist", str(work / "dist"))
+        assert pinned.returncode == 0, pinned.stderr
+        _git(work, "commit", "-qam", f"deploy {environment}: {revision}")
+        _git(work, "push", "-q", "--force", "origin", f"HEAD:refs/heads/{branch}")
+        _git(repo, "worktree", "remove", "--force", str(work))
 
 
 def _merge(repo: Path, message: str) -> str:
@@ -121,7 +132,11 @@ def test_config_reaches_development_first_then_production_by_promotion_and_back(
     revision = yaml.safe_load(production.read_text())["spec"]["promotion"]["revision"]
     _run_promote_workflow(repo)
     before = _production_runs(repo)
-    assert _git(repo, "rev-parse", "origin/deploy/production") == revision
+    assert _git(repo, "rev-parse", "origin/deploy/production^") == revision
+    tracked = {yaml.safe_load(t)["metadata"]["name"]: yaml.safe_load(t)["spec"]["source"]["targetRevision"]
+               for f, t in before.items() if "/argocd/Application-" in f}
+    assert tracked.pop("production-root") == "deploy/production", "the root tracks the branch"
+    assert set(tracked.values()) == {revision}, "each child syncs the promoted commit, so the root syncs them in waves"
 
     # every Application of production, its root included, tracks the deploy branch
     apps = [yaml.safe_load(p.read_text()) for p in (repo / "dist/production/argocd").glob("Application-*.yaml")]
@@ -147,6 +162,9 @@ def test_config_reaches_development_first_then_production_by_promotion_and_back(
     assert promoted.returncode == 0, promoted.stderr
     assert f"production: {revision[:12]} -> {merged[:12]}" in promoted.stdout
     assert "deploy/production" in promoted.stdout, "it says how the promotion reaches the cluster"
+    shown = promoted.stdout.split("What production will change once merged:", 1)[1]
+    assert "[namespace-deletion]" in shown, "the risks of the promotion, for its reviewer"
+    assert any("production-automation" in line and "prune" in line for line in shown.splitlines())
     spec = yaml.safe_load(production.read_text())["spec"]["promotion"]
     assert (spec["revision"], spec["history"][0]) == (merged, revision)
     assert _changed(repo) == {"environments/production.yaml", "dist/production/SUMMARY.md"}, "a one-line promotion"
@@ -159,6 +177,7 @@ def test_config_reaches_development_first_then_production_by_promotion_and_back(
     back = _sophia(repo, "rollback", "production")
     assert back.returncode == 0, back.stderr
     assert f"production: {merged[:12]} -> {revision[:12]}" in back.stdout
+    assert "LOG_LEVEL" in back.stdout.split("What production will change once merged:", 1)[1]
     assert yaml.safe_load(production.read_text())["spec"]["promotion"] == {"from": "development", "revision": revision}
     _merge(repo, "roll production back")
     assert _production_runs(repo) == before
@@ -207,3 +226,14 @@ def test_a_commit_from_before_deploy_branches_cannot_be_promoted_or_rolled_back_
     refused = _sophia(repo, "rollback", "production")
     assert refused.returncode == 1 and "predates deploy branches" in refused.stderr
     assert _changed(repo) == set()
+
+
+def test_a_revision_development_never_ran_cannot_be_promoted(repo: Path) -> None:
+    _git(repo, "switch", "-q", "-c", "feature")
+    (repo / "environments/catalog.yaml").write_text((repo / "environments/catalog.yaml").read_text().replace("LOG_LEVEL: info", "LOG_LEVEL: warn", 1))
+    assert _sophia(repo, "synth").returncode == 0
+    _git(repo, "commit", "-qam", "unmerged")
+    unmerged = _git(repo, "rev-parse", "HEAD")
+    refused = _sophia(repo, "promote", "development", "production", "--revision", unmerged)
+    assert refused.returncode == 1
+    assert f"{unmerged[:12]} is not on main, which development follows" in refused.stderr

@@ -79,8 +79,9 @@ def test_the_promote_workflow_moves_each_deploy_branch_to_a_commit_of_main_only(
     steps = workflow["jobs"]["deploy-branches"]["steps"]
     assert steps[0]["with"]["fetch-depth"] == 0, "ancestry needs the whole history"
     script = steps[-1]["run"]
-    assert "sophia deploy-branches" in script
-    assert script.index("git merge-base --is-ancestor") < script.index("git push --force")
+    assert '"$sophia" deploy-branches' in script and '"$sophia" pin-applications' in script
+    assert script.index("git merge-base --is-ancestor") < script.index("pin-applications") < script.index("git -C \"$work\" push --force")
+    assert workflow["jobs"]["deploy-branches"]["if"] == "github.ref == 'refs/heads/main'", "never from another branch"
 
 
 def test_the_release_workflow_reads_the_whole_history() -> None:

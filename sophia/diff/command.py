@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from sophia.diff.engine import DiffReport, compare
-from sophia.diff.gitread import read_dist, resolve
+from sophia.diff.gitread import Revision, environment_files, promoted_revisions, promotion_of, read_dist, resolve
 from sophia.diff.model import DiffError
 from sophia.errors import SophiaError
 
@@ -16,14 +16,51 @@ EXIT_SAME, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
 
 def run_diff(environments: Path, repo: Path, against: str, dist: Path, envs: tuple[str, ...] = ()) -> DiffReport:
-    """Compile `environments` in memory and compare the result with dist/ at `against`; raises `SophiaError`."""
+    """Compile `environments` in memory and compare the result with dist/ at `against`; raises `SophiaError`.
+
+    A promoted environment runs dist/<env>/ as of its promoted revision, whatever main holds: its side
+    of the comparison is dist/<env>/ at the revision `against` promoted and at the one the working tree
+    promotes, so a promotion or a rollback shows what it will change, and any other change nothing
+    for it (`--pending` shows what waits).
+    """
     from sophia.pipeline import compile_tree  # starts the jsii runtime: only once git has answered
 
     rev = resolve(repo, against, dist)
     old = read_dist(rev)
-    new = compile_tree(environments)
-    return compare(old, new, environments=envs, old_label=f"{against} ({rev.commit[:12]})", new_label="working tree",
-                   old_prefix=f"{against}:{rev.dist}/", new_prefix=f"{rev.dist}/")
+    new = compile_tree(environments)  # the files are valid: it raised otherwise
+    now = dict(filter(None, (promotion_of(p.read_text()) for p in sorted(environments.rglob("*.y*ml")))))
+    notes = []
+    try:
+        folder = environments.resolve().relative_to(rev.top.resolve()).as_posix()
+    except ValueError:
+        folder = None  # environments outside the repository: nothing to read at `against`
+    before = promoted_revisions(rev, folder) if folder is not None and now else {}
+    for name, revision in sorted(now.items()):
+        if name not in before:
+            continue
+        try:
+            was, will = _at(rev, before[name], name), _at(rev, revision, name)
+        except DiffError:  # a revision this clone lacks (shallow, or not fetched): as main holds it
+            notes.append(f"{name} shown as main holds it ({revision[:12]} is not in this clone)")
+            continue
+        old = {p: t for p, t in old.items() if not p.startswith(f"{name}/")} | was
+        new = {p: t for p, t in new.items() if not p.startswith(f"{name}/")} | will
+        notes.append(f"{name} at {before[name][:12]}" + ("" if revision == before[name] else f" -> {revision[:12]}"))
+    promoted = f"; promoted: {', '.join(notes)}" if notes else ""
+    return compare(old, new, environments=envs, old_label=f"{against} ({rev.commit[:12]})",
+                   new_label=f"working tree{promoted}", old_prefix=f"{against}:{rev.dist}/", new_prefix=f"{rev.dist}/")
+
+
+def _at(rev: Revision, commit: str, environment: str) -> dict[str, str]:
+    return environment_files(resolve(rev.top, commit, Path(rev.dist)), environment)
+
+
+def run_promotion(repo: Path, dist: Path, environment: str, old: str, new: str) -> DiffReport:
+    """What moving `environment` from the promoted revision `old` to `new` changes in the cluster."""
+    rev = resolve(repo, new, dist)
+    return compare(_at(rev, old, environment), _at(rev, new, environment), environments=(environment,),
+                   old_label=f"{environment} at {old[:12]}", new_label=f"{environment} at {new[:12]}",
+                   old_prefix=f"{old[:12]}:{rev.dist}/", new_prefix=f"{new[:12]}:{rev.dist}/")
 
 
 def run_pending(environments: Path, repo: Path, dist: Path, envs: tuple[str, ...] = ()) -> DiffReport:

@@ -95,3 +95,38 @@ def read_dist(rev: Revision) -> dict[str, str]:
         except UnicodeDecodeError:
             raise DiffError(f"{rev.ref}:{rev.dist}/{path} is not UTF-8 text") from None
     return files
+
+
+def promotion_of(text: str) -> tuple[str, str] | None:
+    """(environment, spec.promotion.revision) of an Environment file's text; None for anything else."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return None
+    if not isinstance(data, dict) or data.get("kind") != "Environment":
+        return None
+    promotion = (data.get("spec") or {}).get("promotion")
+    if not isinstance(promotion, dict) or not isinstance(promotion.get("revision"), str):
+        return None
+    return str((data.get("metadata") or {}).get("name")), promotion["revision"]
+
+
+def promoted_revisions(rev: Revision, environments: str) -> dict[str, str]:
+    """`{environment: spec.promotion.revision}` of the Environment files below `environments` (a posix
+    path from the top of the repository) at the revision; environments that follow a branch are left out."""
+    listing = _git(rev.top, "ls-tree", "-r", "-z", "--name-only", "--full-tree", rev.commit, "--", f"{environments}/")
+    found: dict[str, str] = {}
+    for raw in listing.split(b"\0"):
+        path = raw.decode()
+        if path.endswith((".yaml", ".yml")):
+            promoted = promotion_of(_git(rev.top, "show", f"{rev.commit}:{path}").decode(errors="replace"))
+            if promoted is not None:
+                found[promoted[0]] = promoted[1]
+    return found
+
+
+def environment_files(rev: Revision, environment: str) -> dict[str, str]:
+    """The files of dist/<environment>/ at the revision, as `read_dist` names them."""
+    return {p: t for p, t in read_dist(rev).items() if p.startswith(f"{environment}/")}

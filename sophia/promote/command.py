@@ -20,7 +20,7 @@ from sophia.errors import SophiaError
 from sophia.model.kinds.environment import Promotion
 
 from .edit import editing, image_of, promote_revision, roll_back, set_image
-from .history import PromotionError, revision_of, tags_ran, tracked_at
+from .history import PromotionError, on_branch, revision_of, tags_ran, tracked_at
 
 _ENVIRONMENTS = click.option("--environments", type=click.Path(path_type=Path), default=Path("environments"),
                              show_default=True, help="Folder of environment definitions.")
@@ -73,10 +73,18 @@ class Definitions:
             return Promotion.model_validate(promotion).deploy_branch(env)
         return str((spec.get("source") or {}).get("targetRevision") or "main")
 
+    def running(self, env: str) -> str:
+        """The revision a promoted environment runs now."""
+        return str(self.environment(env)[1]["spec"]["promotion"]["revision"])
+
+    def source_path(self, env: str) -> str:
+        """The folder of the repository Argo CD reads `env`'s dist/ from."""
+        source = (self.environment(env)[1].get("spec") or {}).get("source") or {}
+        return str(source.get("path") or "dist").rstrip("/")
+
     def root_application(self, env: str) -> str:
         """The file of `env`'s root Application, from the top of the repository Argo CD reads."""
-        source = (self.environment(env)[1].get("spec") or {}).get("source") or {}
-        return f"{str(source.get('path') or 'dist').rstrip('/')}/{env}/argocd/Application-{env}-root.yaml"
+        return f"{self.source_path(env)}/{env}/argocd/Application-{env}-root.yaml"
 
     def check_runnable(self, repo: Path, env: str, commit: str) -> None:
         """`commit` can be run through `env`'s deploy branch: its dist/ holds the environment, every
@@ -224,8 +232,12 @@ def promote(source: str, target: str, services: tuple[str, ...], revision: str |
             path, _ = definitions.environment(target)
             if definitions.source_of(target) != source:
                 raise PromotionError(f"{target} is not promoted from {source} (set spec.promotion.from in {path})")
-            commit = revision_of(environments, revision or definitions.branch_of(source))
+            followed = definitions.branch_of(source)
+            commit = revision_of(environments, revision or followed)
+            if not on_branch(environments, commit, followed):
+                raise PromotionError(f"{commit[:12]} is not on {followed}, which {source} follows: {source} never ran it")
             definitions.check_runnable(environments, target, commit)
+            running = definitions.running(target)
 
             def move(doc: Any) -> None:
                 old = promote_revision(doc, commit)
@@ -238,8 +250,26 @@ def promote(source: str, target: str, services: tuple[str, ...], revision: str |
         _fail(exc)
         return
     apply(edits, environments, out)
+    if not services:
+        _show_promotion(definitions, environments, target, running, commit)
     for note in notes:
         click.echo(note)
+
+
+def _show_promotion(definitions: Definitions, repo: Path, env: str, old: str, new: str) -> None:
+    """What moving `env` from revision `old` to `new` will change in the cluster, risks first."""
+    from sophia.diff.command import run_promotion
+    from sophia.diff.render_text import render_text
+
+    if old == new:
+        return
+    try:
+        report = run_promotion(repo, Path(definitions.source_path(env)), env, old, new)
+    except SophiaError as exc:
+        click.echo(f"(cannot show what {env} will change: {exc})")
+        return
+    click.echo(f"What {env} will change once merged:")
+    click.echo(render_text(report, color=sys.stdout.isatty()))
 
 
 @click.command("rollback")
@@ -257,6 +287,7 @@ def rollback(env: str, environments: Path, out: Path) -> None:
         if not history:
             raise PromotionError(f"{env} has no earlier promoted revision to go back to")
         definitions.check_runnable(environments, env, str(history[0]))
+        running = definitions.running(env)
     except PromotionError as exc:
         _fail(exc)
         return
@@ -266,6 +297,7 @@ def rollback(env: str, environments: Path, out: Path) -> None:
         click.echo(f"{env}: {old[:12]} -> {new[:12]}")
 
     apply([(path, back)], environments, out)
+    _show_promotion(definitions, environments, env, running, str(history[0]))
 
 
 @click.command("deploy-branches")
@@ -283,3 +315,40 @@ def deploy_branches(environments: Path) -> None:
     for name, env in sorted(platform.environments.items()):
         if env.spec.promotion is not None:
             click.echo(f"{env.spec.promotion.deploy_branch(name)} {env.spec.promotion.revision} {name}")
+
+
+@click.command("pin-applications")
+@click.argument("env")
+@click.argument("revision")
+@click.option("--dist", "dist", type=click.Path(path_type=Path, file_okay=False, exists=True), required=True,
+              help="dist/ of a checkout of REVISION (the deploy commit is made there).")
+@_ENVIRONMENTS
+def pin_applications(env: str, revision: str, dist: Path, environments: Path) -> None:
+    """Point every Application of ENV in DIST, its root excepted, at the commit REVISION.
+
+    The promote workflow runs it on a checkout of the promoted revision and commits the result as
+    the tip of ENV's deploy branch: the root, which tracks the branch, then sees each child's
+    targetRevision change and syncs them in their waves, each child reading dist/ at REVISION.
+    """
+    from sophia.yamlout import dump
+
+    try:
+        definitions = Definitions.read(environments)
+        if definitions.source_of(env) is None:
+            raise PromotionError(f"{env} is not promoted: it follows its branch")
+        branch = definitions.branch_of(env)
+    except PromotionError as exc:
+        _fail(exc)
+        return
+    pinned = 0
+    for path in sorted((dist / env / "argocd").glob("Application-*.yaml")):
+        app = yaml.safe_load(path.read_text())
+        source = app.get("spec", {}).get("source", {})
+        if app["metadata"]["name"] == f"{env}-root" or source.get("targetRevision") != branch:
+            continue
+        source["targetRevision"] = revision
+        path.write_text(dump(app))
+        pinned += 1
+    if pinned == 0:
+        _fail(PromotionError(f"no Application of {env} in {dist} tracks {branch}: is it a checkout of a promoted revision?"))
+    click.echo(f"{env}: {pinned} Applications pinned to {revision[:12]}; the root tracks {branch}")

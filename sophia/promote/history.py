@@ -78,3 +78,11 @@ def tracked_at(repo: Path, commit: str, application_file: str) -> str | None:
         return str(data["spec"]["source"]["targetRevision"])
     except (yaml.YAMLError, KeyError, TypeError):
         return None
+
+
+def on_branch(repo: Path, commit: str, branch: str) -> bool:
+    """Whether `commit` is in the history of `branch` (the remote's when there is one)."""
+    tip = revision_of(repo, branch)
+    done = subprocess.run(["git", "-C", str(repo), "merge-base", "--is-ancestor", commit, tip],
+                          capture_output=True, text=True, check=False)
+    return done.returncode == 0

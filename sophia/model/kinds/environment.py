@@ -121,8 +121,8 @@ DeployBranch = Annotated[str, Field(
 
 
 class Promotion(Model):
-    """This environment runs what another one tested: every one of its Applications, its root included,
-    tracks the deploy branch, which the `promote` workflow sets to `revision` on every push to main.
+    """This environment runs what another one tested: its Applications track the deploy branch, which
+    the `promote` workflow sets to `revision` plus a commit pinning each child Application to it.
 
     So everything of the environment -- its Applications, AppProject, sync waves and manifests --
     is dist/ as of `revision`: a change merged to main reaches it only when promoted. What main holds
